@@ -1,0 +1,25 @@
+//===- Passes.h - optim dialect transformation passes -----------*- C++ -*-===//
+
+#ifndef OPTGRAPH_DIALECT_OPTIM_TRANSFORMS_PASSES_H
+#define OPTGRAPH_DIALECT_OPTIM_TRANSFORMS_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class RewritePatternSet;
+} // namespace mlir
+
+namespace optgraph::optim {
+
+#define GEN_PASS_DECL
+#include "optgraph/Dialect/Optim/Transforms/Passes.h.inc"
+
+/// Patterns that expand optim.adamw and optim.lowrank_adamw into primitives.
+void populateOptimDecomposePatterns(mlir::RewritePatternSet &patterns);
+
+#define GEN_PASS_REGISTRATION
+#include "optgraph/Dialect/Optim/Transforms/Passes.h.inc"
+
+} // namespace optgraph::optim
+
+#endif // OPTGRAPH_DIALECT_OPTIM_TRANSFORMS_PASSES_H

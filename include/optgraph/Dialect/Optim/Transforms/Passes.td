@@ -1,0 +1,27 @@
+//===- Passes.td - optim dialect transformation passes -----*- tablegen -*-===//
+
+#ifndef OPTGRAPH_DIALECT_OPTIM_TRANSFORMS_PASSES_TD
+#define OPTGRAPH_DIALECT_OPTIM_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def OptimDecompose : Pass<"optim-decompose"> {
+  let summary = "Expand optim.adamw and optim.lowrank_adamw into primitives";
+  let description = [{
+    Rewrites every composite into the primitive `optim` ops. For
+    `optim.lowrank_adamw`, `side = auto` is resolved against the shape, and
+    the refresh condition `t == 1 || t mod interval == 0` becomes an `scf.if`
+    on the step count: its then-branch computes the full projection, selects
+    the subspace, gathers the low-rank gradient out of the projection and,
+    with `rotate`, moves the moments; its else-branch projects onto the kept
+    columns only. An interval of 1 refreshes every step and needs no branch.
+    `optim.adamw` becomes `optim.adam` with the gradient as its own subspace
+    followed by `optim.apply`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect"
+  ];
+}
+
+#endif // OPTGRAPH_DIALECT_OPTIM_TRANSFORMS_PASSES_TD

@@ -1,0 +1,66 @@
+//===- StepLibrary.h - compile a step function to a shared library -*- C++ -*-//
+//
+// A compiled step is a shared library with a flat C ABI (see
+// include/optgraph/Runtime/StepABI.h) and a JSON manifest naming its
+// arguments. This header is the compiler side: describe the step function,
+// lower it and write the library.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef OPTGRAPH_TARGET_STEPLIBRARY_H
+#define OPTGRAPH_TARGET_STEPLIBRARY_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/LLVM.h"
+
+#include <string>
+#include <vector>
+
+namespace optgraph {
+
+/// One argument or result of a step function, as the manifest lists it.
+struct StepTensor {
+  std::string name;  // file stem: NAME.npy
+  std::string role;  // param, grad, state, step (or input/output)
+  std::string dtype; // NumPy dtype string: "<f4" or "<i8"
+  std::vector<int64_t> shape;
+  /// For index tensors: values must lie in [0, indexBound). 0 when unbounded.
+  int64_t indexBound = 0;
+};
+
+struct StepSignature {
+  std::string entry;
+  std::vector<StepTensor> inputs;
+  std::vector<StepTensor> outputs;
+};
+
+/// Reads the signature of `entry` (or of the module's only public function
+/// when empty) from its `optim.name` / `optim.role` argument and result
+/// attributes, checking that it can be compiled to the step ABI. Emits a
+/// diagnostic at the offending function or argument on failure.
+mlir::FailureOr<StepSignature> analyzeStepFunction(mlir::ModuleOp module,
+                                                   llvm::StringRef entry);
+
+/// The manifest: {"abi": 1, "entry": ..., "inputs": [...], "outputs": [...]}.
+std::string renderManifest(const StepSignature &signature);
+
+struct StepLibraryOptions {
+  std::string cpu = "native";
+  bool vectorize = true;
+};
+
+/// Lowers the step with the CPU pipeline and writes a shared library to
+/// `outputPath` (through a temporary file: nothing is written on failure).
+mlir::LogicalResult compileStepLibrary(mlir::ModuleOp module,
+                                       const StepSignature &signature,
+                                       llvm::StringRef outputPath,
+                                       const StepLibraryOptions &options);
+
+/// Writes `contents` to `path` through a temporary file and a rename.
+mlir::LogicalResult writeFileAtomically(llvm::StringRef path,
+                                        llvm::StringRef contents,
+                                        mlir::Location loc);
+
+} // namespace optgraph
+
+#endif // OPTGRAPH_TARGET_STEPLIBRARY_H

@@ -1,0 +1,341 @@
+//===- OptimOps.cpp - optim dialect operations ----------------------------===//
+
+#include "optgraph/Dialect/Optim/IR/OptimOps.h"
+
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace optgraph::optim;
+
+//===----------------------------------------------------------------------===//
+// Enum keywords: `right`, `dct3`, `l1` read better inline than `#optim<...>`.
+//===----------------------------------------------------------------------===//
+
+template <typename EnumAttrT>
+static void printEnumKeyword(OpAsmPrinter &printer, Operation *,
+                             EnumAttrT attr) {
+  printer << stringifyEnum(attr.getValue());
+}
+
+template <typename EnumAttrT>
+static ParseResult parseEnumKeyword(OpAsmParser &parser, EnumAttrT &attr) {
+  using EnumT = decltype(std::declval<EnumAttrT>().getValue());
+  SMLoc loc = parser.getCurrentLocation();
+  StringRef keyword;
+  if (parser.parseKeyword(&keyword))
+    return failure();
+  std::optional<EnumT> value = symbolizeEnum<EnumT>(keyword);
+  if (!value)
+    return parser.emitError(loc, "unknown keyword '") << keyword << "'";
+  attr = EnumAttrT::get(parser.getContext(), *value);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Shared verification helpers
+//===----------------------------------------------------------------------===//
+
+/// Every tensor the dialect handles has a static shape: lowering sizes the
+/// basis, the top-k and the kernels from it.
+static LogicalResult verifyStaticShapes(Operation *op) {
+  for (Type type : llvm::concat<Type>(op->getOperandTypes(),
+                                      op->getResultTypes())) {
+    auto shaped = dyn_cast<ShapedType>(type);
+    if (shaped && !shaped.hasStaticShape())
+      return op->emitOpError("expects statically shaped tensors, got ")
+             << type;
+  }
+  return success();
+}
+
+static LogicalResult verifyResolvedSide(Operation *op, Side side) {
+  if (side == Side::automatic)
+    return op->emitOpError("expects side 'left' or 'right'; 'auto' is only "
+                           "accepted by composite ops");
+  return success();
+}
+
+/// The number of basis vectors for a matrix projected on `side`.
+static int64_t basisSize(ArrayRef<int64_t> shape, Side side) {
+  return side == Side::right ? shape[1] : shape[0];
+}
+
+/// The shape of the low-rank slice of an n×m matrix at rank r.
+static SmallVector<int64_t, 2> lowRankShape(ArrayRef<int64_t> shape, Side side,
+                                            int64_t rank) {
+  if (side == Side::right)
+    return {shape[0], rank};
+  return {rank, shape[1]};
+}
+
+static LogicalResult verifyRank(Operation *op, int64_t rank, int64_t size) {
+  if (rank < 1 || rank > size)
+    return op->emitOpError("rank ")
+           << rank << " is outside 1.." << size
+           << " (the number of basis vectors)";
+  return success();
+}
+
+static LogicalResult verifyBasis(Operation *op, RankedTensorType basis,
+                                 int64_t size) {
+  if (basis.getDimSize(0) != basis.getDimSize(1))
+    return op->emitOpError("expects a square basis, got ") << basis;
+  if (basis.getDimSize(0) != size)
+    return op->emitOpError("basis of size ")
+           << basis.getDimSize(0) << " does not match the projected dimension "
+           << size;
+  return success();
+}
+
+static LogicalResult verifyShape(Operation *op, StringRef what, ShapedType type,
+                                 ArrayRef<int64_t> expected) {
+  if (type.getShape() != expected) {
+    InFlightDiagnostic diag = op->emitOpError() << what << " has shape ";
+    llvm::interleave(type.getShape(), diag, "x");
+    diag << ", expected ";
+    llvm::interleave(expected, diag, "x");
+    return diag;
+  }
+  return success();
+}
+
+static LogicalResult verifyMoments(Operation *op, double beta1, double beta2,
+                                   double eps) {
+  auto isBeta = [](double beta) { return beta >= 0.0 && beta < 1.0; };
+  if (!isBeta(beta1))
+    return op->emitOpError("beta1 must be in [0, 1), got ") << beta1;
+  if (!isBeta(beta2))
+    return op->emitOpError("beta2 must be in [0, 1), got ") << beta2;
+  if (!std::isfinite(eps) || eps < 0.0)
+    return op->emitOpError("eps must be finite and non-negative, got ") << eps;
+  return success();
+}
+
+static LogicalResult verifyStepSize(Operation *op, double lr,
+                                    double weightDecay, double scale) {
+  if (!std::isfinite(lr) || lr < 0.0)
+    return op->emitOpError("lr must be finite and non-negative, got ") << lr;
+  if (!std::isfinite(weightDecay) || weightDecay < 0.0)
+    return op->emitOpError("weight_decay must be finite and non-negative, got ")
+           << weightDecay;
+  if (!std::isfinite(scale))
+    return op->emitOpError("scale must be finite, got ") << scale;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// DctBasisOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult DctBasisOp::verify() {
+  if (failed(verifyStaticShapes(*this)))
+    return failure();
+  RankedTensorType type = getBasis().getType();
+  if (type.getDimSize(0) != type.getDimSize(1) || type.getDimSize(0) < 1)
+    return emitOpError("expects a non-empty square result, got ") << type;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ProjectOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ProjectOp::verify() {
+  if (failed(verifyStaticShapes(*this)) ||
+      failed(verifyResolvedSide(*this, getSide())))
+    return failure();
+  ArrayRef<int64_t> gradShape = getGrad().getType().getShape();
+  int64_t size = basisSize(gradShape, getSide());
+  if (failed(verifyBasis(*this, getBasis().getType(), size)))
+    return failure();
+  if (!getIndices())
+    return verifyShape(*this, "result", getResult().getType(), gradShape);
+  int64_t rank = getIndices().getType().getDimSize(0);
+  if (failed(verifyRank(*this, rank, size)))
+    return failure();
+  return verifyShape(*this, "result", getResult().getType(),
+                     lowRankShape(gradShape, getSide(), rank));
+}
+
+//===----------------------------------------------------------------------===//
+// SelectOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SelectOp::verify() {
+  if (failed(verifyStaticShapes(*this)) ||
+      failed(verifyResolvedSide(*this, getSide())))
+    return failure();
+  return verifyRank(*this, getIndices().getType().getDimSize(0),
+                    basisSize(getProjected().getType().getShape(), getSide()));
+}
+
+//===----------------------------------------------------------------------===//
+// GatherOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult GatherOp::verify() {
+  if (failed(verifyStaticShapes(*this)) ||
+      failed(verifyResolvedSide(*this, getSide())))
+    return failure();
+  ArrayRef<int64_t> shape = getProjected().getType().getShape();
+  int64_t rank = getIndices().getType().getDimSize(0);
+  if (failed(verifyRank(*this, rank, basisSize(shape, getSide()))))
+    return failure();
+  return verifyShape(*this, "result", getResult().getType(),
+                     lowRankShape(shape, getSide(), rank));
+}
+
+namespace {
+/// gather(project(G, Q), idx) → project(G, Q[idx]) when nothing else reads
+/// the full projection: the skinny matmul costs 2·n·m·r FLOPs instead of
+/// 2·n·m·N.
+struct GatherOfUnsharedProjection : OpRewritePattern<GatherOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GatherOp gather,
+                                PatternRewriter &rewriter) const override {
+    auto project = gather.getProjected().getDefiningOp<ProjectOp>();
+    if (!project || project.getIndices() || !project->hasOneUse() ||
+        project.getSide() != gather.getSide())
+      return failure();
+    rewriter.replaceOpWithNewOp<ProjectOp>(
+        gather, gather.getType(), project.getGrad(), project.getBasis(),
+        gather.getIndices(), gather.getSide());
+    return success();
+  }
+};
+} // namespace
+
+void GatherOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                           MLIRContext *context) {
+  results.add<GatherOfUnsharedProjection>(context);
+}
+
+//===----------------------------------------------------------------------===//
+// RotateOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RotateOp::verify() {
+  if (failed(verifyStaticShapes(*this)) ||
+      failed(verifyResolvedSide(*this, getSide())))
+    return failure();
+  int64_t rank = getOldIndices().getType().getDimSize(0);
+  int64_t momentsRank =
+      getSide() == Side::right ? getExpAvg().getType().getDimSize(1)
+                               : getExpAvg().getType().getDimSize(0);
+  if (momentsRank != rank)
+    return emitOpError("moments hold ")
+           << momentsRank << " basis slices but the indices select " << rank;
+  return success();
+}
+
+LogicalResult RotateOp::fold(FoldAdaptor,
+                             SmallVectorImpl<OpFoldResult> &results) {
+  // An unchanged subspace leaves every slice where it is.
+  if (getOldIndices() != getNewIndices())
+    return failure();
+  results.push_back(getExpAvg());
+  results.push_back(getExpAvgSq());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// AdamOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AdamOp::verify() {
+  if (failed(verifyStaticShapes(*this)))
+    return failure();
+  return verifyMoments(*this, getBeta1().convertToDouble(),
+                       getBeta2().convertToDouble(),
+                       getEps().convertToDouble());
+}
+
+//===----------------------------------------------------------------------===//
+// ProjectBackOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ProjectBackOp::verify() {
+  if (failed(verifyStaticShapes(*this)) ||
+      failed(verifyResolvedSide(*this, getSide())))
+    return failure();
+  ArrayRef<int64_t> resultShape = getResult().getType().getShape();
+  int64_t size = basisSize(resultShape, getSide());
+  if (failed(verifyBasis(*this, getBasis().getType(), size)))
+    return failure();
+  int64_t rank = getIndices().getType().getDimSize(0);
+  if (failed(verifyRank(*this, rank, size)))
+    return failure();
+  return verifyShape(*this, "direction", getDirection().getType(),
+                     lowRankShape(resultShape, getSide(), rank));
+}
+
+//===----------------------------------------------------------------------===//
+// ApplyOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ApplyOp::verify() {
+  if (failed(verifyStaticShapes(*this)))
+    return failure();
+  return verifyStepSize(*this, getLr().convertToDouble(),
+                        getWeightDecay().convertToDouble(),
+                        getScale().convertToDouble());
+}
+
+OpFoldResult ApplyOp::fold(FoldAdaptor) {
+  // A zero step size leaves the weight as it is, decay included.
+  if (getLr().isZero())
+    return getParam();
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// AdamWOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AdamWOp::verify() {
+  if (failed(verifyStaticShapes(*this)) ||
+      failed(verifyMoments(*this, getBeta1().convertToDouble(),
+                           getBeta2().convertToDouble(),
+                           getEps().convertToDouble())))
+    return failure();
+  return verifyStepSize(*this, getLr().convertToDouble(),
+                        getWeightDecay().convertToDouble(), /*scale=*/1.0);
+}
+
+//===----------------------------------------------------------------------===//
+// LowRankAdamWOp
+//===----------------------------------------------------------------------===//
+
+Side LowRankAdamWOp::getResolvedSide() {
+  if (getSide() != Side::automatic)
+    return getSide();
+  ArrayRef<int64_t> shape = getParam().getType().getShape();
+  return shape[0] >= shape[1] ? Side::right : Side::left;
+}
+
+LogicalResult LowRankAdamWOp::verify() {
+  if (failed(verifyStaticShapes(*this)) ||
+      failed(verifyMoments(*this, getBeta1().convertToDouble(),
+                           getBeta2().convertToDouble(),
+                           getEps().convertToDouble())) ||
+      failed(verifyStepSize(*this, getLr().convertToDouble(),
+                            getWeightDecay().convertToDouble(),
+                            getScale().convertToDouble())))
+    return failure();
+  if (getInterval() < 1)
+    return emitOpError("interval must be at least 1, got ") << getInterval();
+  ArrayRef<int64_t> shape = getParam().getType().getShape();
+  Side side = getResolvedSide();
+  if (failed(verifyRank(*this, getRank(), basisSize(shape, side))))
+    return failure();
+  return verifyShape(*this,
+                     side == Side::right ? "moments (right side)"
+                                         : "moments (left side)",
+                     getExpAvg().getType(), lowRankShape(shape, side, getRank()));
+}
+
+#define GET_OP_CLASSES
+#include "optgraph/Dialect/Optim/IR/OptimOps.cpp.inc"

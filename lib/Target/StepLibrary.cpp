@@ -1,0 +1,409 @@
+//===- StepLibrary.cpp - compile a step function to a shared library ------===//
+
+#include "optgraph/Target/StepLibrary.h"
+#include "optgraph/Dialect/Optim/IR/OptimOps.h"
+#include "optgraph/Pipelines/Pipelines.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+
+#include "llvm/ADT/StringSet.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace mlir;
+using namespace optgraph;
+
+static constexpr llvm::StringLiteral kNameAttr = "optim.name";
+static constexpr llvm::StringLiteral kRoleAttr = "optim.role";
+static constexpr llvm::StringLiteral kBodyName = "optgraph_step_body";
+
+//===----------------------------------------------------------------------===//
+// Signature
+//===----------------------------------------------------------------------===//
+
+/// Names become file names (NAME.npy), so they stay within a portable set.
+static bool isValidName(StringRef name) {
+  if (name.empty() || name.front() == '.')
+    return false;
+  return llvm::all_of(name, [](char c) {
+    return llvm::isAlnum(c) || c == '_' || c == '.' || c == '-';
+  });
+}
+
+/// The largest index + 1 that an index tensor may hold, from the ops that
+/// consume it; 0 when nothing bounds it.
+static int64_t indexBoundOf(Value value) {
+  for (Operation *user : value.getUsers()) {
+    if (auto op = dyn_cast<optim::LowRankAdamWOp>(user)) {
+      if (op.getIndices() != value)
+        continue;
+      ArrayRef<int64_t> shape = op.getParam().getType().getShape();
+      return op.getResolvedSide() == optim::Side::right ? shape[1] : shape[0];
+    }
+    if (auto op = dyn_cast<optim::ProjectOp>(user))
+      return op.getBasis().getType().getDimSize(0);
+    if (auto op = dyn_cast<optim::ProjectBackOp>(user))
+      return op.getBasis().getType().getDimSize(0);
+  }
+  return 0;
+}
+
+static FailureOr<StepTensor> describe(Location loc, Type type, StringRef what) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor || !tensor.hasStaticShape())
+    return emitError(loc) << what << " must be a statically shaped tensor, got "
+                          << type;
+  StepTensor result;
+  if (tensor.getElementType().isF32())
+    result.dtype = "<f4";
+  else if (tensor.getElementType().isInteger(64))
+    result.dtype = "<i8";
+  else
+    return emitError(loc) << what << " must hold f32 or i64 elements, got "
+                          << type;
+  result.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
+  return result;
+}
+
+FailureOr<StepSignature> optgraph::analyzeStepFunction(ModuleOp module,
+                                                       StringRef entry) {
+  func::FuncOp func;
+  if (!entry.empty()) {
+    func = module.lookupSymbol<func::FuncOp>(entry);
+    if (!func || func.isDeclaration())
+      return emitError(module.getLoc())
+             << "no function named '" << entry << "' with a body";
+  } else {
+    SmallVector<func::FuncOp> candidates;
+    for (auto f : module.getOps<func::FuncOp>())
+      if (f.isPublic() && !f.isDeclaration())
+        candidates.push_back(f);
+    if (candidates.size() != 1)
+      return emitError(module.getLoc())
+             << "expected exactly one public function with a body, found "
+             << candidates.size() << "; choose one with --entry";
+    func = candidates.front();
+  }
+
+  StepSignature signature;
+  signature.entry = func.getSymName().str();
+  static const llvm::StringSet<> roles = {"param", "grad", "state", "step",
+                                          "input"};
+  llvm::StringMap<size_t> inputByName;
+  for (auto [i, arg] : llvm::enumerate(func.getArguments())) {
+    std::string what = "argument #" + std::to_string(i);
+    FailureOr<StepTensor> tensor = describe(arg.getLoc(), arg.getType(), what);
+    if (failed(tensor))
+      return failure();
+    auto name = func.getArgAttrOfType<StringAttr>(i, kNameAttr);
+    auto role = func.getArgAttrOfType<StringAttr>(i, kRoleAttr);
+    tensor->name = name ? name.str() : "arg" + std::to_string(i);
+    tensor->role = role ? role.str() : "input";
+    if (!isValidName(tensor->name))
+      return emitError(arg.getLoc())
+             << what << " has name '" << tensor->name
+             << "'; names must be non-empty, must not start with '.', and may "
+                "hold only letters, digits, '_', '.' and '-'";
+    if (!roles.contains(tensor->role))
+      return emitError(arg.getLoc())
+             << what << " has role '" << tensor->role
+             << "'; expected param, grad, state, step or input";
+    if (!inputByName.try_emplace(tensor->name, i).second)
+      return emitError(arg.getLoc())
+             << what << " reuses the name '" << tensor->name << "'";
+    if (tensor->dtype == "<i8")
+      tensor->indexBound = indexBoundOf(arg);
+    signature.inputs.push_back(std::move(*tensor));
+  }
+
+  llvm::StringSet<> outputNames;
+  for (auto [i, type] : llvm::enumerate(func.getResultTypes())) {
+    std::string what = "result #" + std::to_string(i);
+    FailureOr<StepTensor> tensor = describe(func.getLoc(), type, what);
+    if (failed(tensor))
+      return failure();
+    auto name = func.getResultAttrOfType<StringAttr>(i, kNameAttr);
+    tensor->name = name ? name.str() : "result" + std::to_string(i);
+    tensor->role = "output";
+    if (!isValidName(tensor->name))
+      return emitError(func.getLoc())
+             << what << " has the invalid name '" << tensor->name << "'";
+    if (!outputNames.insert(tensor->name).second)
+      return emitError(func.getLoc())
+             << what << " reuses the name '" << tensor->name << "'";
+    // A result named like an input is that input's next value.
+    auto it = inputByName.find(tensor->name);
+    if (it != inputByName.end()) {
+      const StepTensor &input = signature.inputs[it->second];
+      if (input.shape != tensor->shape || input.dtype != tensor->dtype)
+        return emitError(func.getLoc())
+               << what << " '" << tensor->name
+               << "' updates the input of that name but its type " << type
+               << " differs from the input's "
+               << func.getArgument(it->second).getType();
+      tensor->role = input.role;
+      tensor->indexBound = input.indexBound;
+    }
+    signature.outputs.push_back(std::move(*tensor));
+  }
+  return signature;
+}
+
+std::string optgraph::renderManifest(const StepSignature &signature) {
+  auto tensors = [](const std::vector<StepTensor> &list) {
+    llvm::json::Array array;
+    for (const StepTensor &t : list) {
+      llvm::json::Object object{{"name", t.name},
+                                {"role", t.role},
+                                {"dtype", t.dtype},
+                                {"shape", llvm::json::Array(t.shape)}};
+      if (t.indexBound)
+        object["index_bound"] = t.indexBound;
+      array.push_back(std::move(object));
+    }
+    return array;
+  };
+  llvm::json::Object manifest{{"abi", 1},
+                              {"entry", signature.entry},
+                              {"inputs", tensors(signature.inputs)},
+                              {"outputs", tensors(signature.outputs)}};
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest))) << "\n";
+  return text;
+}
+
+//===----------------------------------------------------------------------===//
+// Files
+//===----------------------------------------------------------------------===//
+
+/// A unique temporary path beside `path`, so that the final rename stays on
+/// one file system.
+static FailureOr<std::string> temporaryBeside(StringRef path, Location loc) {
+  SmallString<256> model(path);
+  model += ".tmp-%%%%%%";
+  int fd;
+  SmallString<256> result;
+  if (std::error_code ec = llvm::sys::fs::createUniqueFile(model, fd, result))
+    return emitError(loc) << "cannot write '" << path << "': " << ec.message();
+  llvm::sys::Process::SafelyCloseFileDescriptor(fd);
+  return std::string(result);
+}
+
+LogicalResult optgraph::writeFileAtomically(StringRef path, StringRef contents,
+                                            Location loc) {
+  FailureOr<std::string> temp = temporaryBeside(path, loc);
+  if (failed(temp))
+    return failure();
+  std::error_code ec;
+  {
+    llvm::raw_fd_ostream os(*temp, ec);
+    if (!ec) {
+      os << contents;
+      os.close();
+      ec = os.error();
+    }
+  }
+  if (!ec)
+    ec = llvm::sys::fs::rename(*temp, path);
+  if (ec) {
+    llvm::sys::fs::remove(*temp);
+    return emitError(loc) << "cannot write '" << path << "': " << ec.message();
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Compilation
+//===----------------------------------------------------------------------===//
+
+/// `void optgraph_step(void **buffers)`: inputs, then outputs, in manifest
+/// order; and the manifest itself as `const char optgraph_manifest[]`.
+static LogicalResult addStepABI(llvm::Module &module,
+                                const StepSignature &signature, Location loc) {
+  llvm::Function *body = module.getFunction(kBodyName);
+  size_t count = signature.inputs.size() + signature.outputs.size();
+  if (!body || body->arg_size() != count)
+    return emitError(loc) << "lowered step function has an unexpected "
+                             "signature; expected "
+                          << count << " buffer arguments";
+  body->setLinkage(llvm::GlobalValue::InternalLinkage);
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *ptr = llvm::PointerType::getUnqual(ctx);
+  auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false);
+  auto *step = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
+                                      "optgraph_step", module);
+  llvm::IRBuilder<> builder(llvm::BasicBlock::Create(ctx, "entry", step));
+  SmallVector<llvm::Value *> buffers;
+  for (size_t i = 0; i < count; ++i)
+    buffers.push_back(builder.CreateLoad(
+        ptr, builder.CreateConstGEP1_64(ptr, step->getArg(0), i)));
+  builder.CreateCall(body, buffers);
+  builder.CreateRetVoid();
+
+  auto *manifest = llvm::ConstantDataArray::getString(
+      ctx, renderManifest(signature), /*AddNull=*/true);
+  new llvm::GlobalVariable(module, manifest->getType(), /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage, manifest,
+                           "optgraph_manifest");
+  return success();
+}
+
+static std::unique_ptr<llvm::TargetMachine>
+createHostTargetMachine(StringRef cpu, Location loc) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(llvm::sys::getProcessTriple());
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target) {
+    emitError(loc) << "no LLVM target for " << triple.str() << ": " << error;
+    return nullptr;
+  }
+  std::string cpuName = cpu.str();
+  std::string features;
+  if (cpu == "native") {
+    cpuName = llvm::sys::getHostCPUName().str();
+    for (const auto &feature : llvm::sys::getHostCPUFeatures())
+      features += (feature.second ? "+" : "-") + feature.first().str() + ",";
+  }
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      triple, cpuName, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  if (!machine)
+    emitError(loc) << "cannot create a target machine for CPU '" << cpuName
+                   << "'";
+  return machine;
+}
+
+static void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder builder(&machine);
+  builder.registerModuleAnalyses(mam);
+  builder.registerCGSCCAnalyses(cgam);
+  builder.registerFunctionAnalyses(fam);
+  builder.registerLoopAnalyses(lam);
+  builder.crossRegisterProxies(lam, fam, cgam, mam);
+  builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3)
+      .run(module, mam);
+}
+
+/// Removes a file when it goes out of scope unless released.
+struct TemporaryFile {
+  std::string path;
+  ~TemporaryFile() {
+    if (!path.empty())
+      llvm::sys::fs::remove(path);
+  }
+};
+
+LogicalResult optgraph::compileStepLibrary(ModuleOp module,
+                                           const StepSignature &signature,
+                                           StringRef outputPath,
+                                           const StepLibraryOptions &options) {
+  MLIRContext *ctx = module.getContext();
+  Location loc = module.getLoc();
+  auto func = module.lookupSymbol<func::FuncOp>(signature.entry);
+  // The caller's buffers are read-only: results always get buffers of their
+  // own, so a step never clobbers its inputs.
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    func.setArgAttr(i, "bufferization.writable", BoolAttr::get(ctx, false));
+  if (failed(SymbolTable::replaceAllSymbolUses(
+          func, StringAttr::get(ctx, kBodyName), module)))
+    return emitError(loc) << "cannot rename the entry function";
+  SymbolTable::setSymbolName(func, kBodyName);
+
+  PassManager pm(ctx);
+  CpuPipelineOptions pipelineOptions;
+  pipelineOptions.vectorize = options.vectorize;
+  buildCpuPipeline(pm, pipelineOptions);
+  if (failed(pm.run(module)))
+    return failure();
+  // Argument attributes (names, roles, bufferization hints) have no meaning
+  // in LLVM IR.
+  module.walk([](LLVM::LLVMFuncOp f) {
+    f.setArgAttrsAttr(nullptr);
+    f.setResAttrsAttr(nullptr);
+  });
+
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  ctx->appendDialectRegistry(registry);
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, llvmContext, "optgraph_step");
+  if (!llvmModule)
+    return emitError(loc) << "translation to LLVM IR failed";
+  if (failed(addStepABI(*llvmModule, signature, loc)))
+    return failure();
+
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createHostTargetMachine(options.cpu, loc);
+  if (!machine)
+    return failure();
+  llvmModule->setDataLayout(machine->createDataLayout());
+  llvmModule->setTargetTriple(machine->getTargetTriple());
+  optimize(*llvmModule, *machine);
+
+  TemporaryFile object;
+  {
+    int fd;
+    SmallString<256> path;
+    if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+            "optgraph-step", "o", fd, path))
+      return emitError(loc) << "cannot create a temporary object file: "
+                            << ec.message();
+    object.path = std::string(path);
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    llvm::legacy::PassManager codegen;
+    if (machine->addPassesToEmitFile(codegen, os, nullptr,
+                                     llvm::CodeGenFileType::ObjectFile))
+      return emitError(loc) << "the target cannot emit object files";
+    codegen.run(*llvmModule);
+  }
+
+  llvm::ErrorOr<std::string> linker = llvm::sys::findProgramByName("cc");
+  if (!linker)
+    return emitError(loc) << "cannot find the system C compiler 'cc' to link "
+                             "the shared library";
+  FailureOr<std::string> tempLibrary = temporaryBeside(outputPath, loc);
+  if (failed(tempLibrary))
+    return failure();
+  TemporaryFile library{*tempLibrary};
+  std::string errorMessage;
+  SmallVector<StringRef> args = {*linker, "-shared", "-o", library.path,
+                                 object.path, "-lm"};
+  int status = llvm::sys::ExecuteAndWait(*linker, args, std::nullopt, {}, 0, 0,
+                                         &errorMessage);
+  if (status != 0)
+    return emitError(loc) << "linking '" << outputPath << "' failed"
+                          << (errorMessage.empty() ? "" : ": ") << errorMessage;
+  if (std::error_code ec = llvm::sys::fs::rename(library.path, outputPath))
+    return emitError(loc) << "cannot write '" << outputPath
+                          << "': " << ec.message();
+  library.path.clear();
+  return success();
+}

@@ -1,0 +1,107 @@
+//===- optgraph-compile.cpp - step.mlir to step.so ------------------------===//
+//
+// Compiles the step function of an optim module into a shared library with
+// the step C ABI, and writes its JSON manifest beside it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "optgraph/InitAll.h"
+#include "optgraph/Target/StepLibrary.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> inputFilename(cl::Positional,
+                                          cl::desc("<step.mlir>"),
+                                          cl::init("-"));
+static cl::opt<std::string> outputFilename("o", cl::desc("Output library"),
+                                           cl::value_desc("step.so"),
+                                           cl::Required);
+static cl::opt<std::string>
+    manifestFilename("manifest",
+                     cl::desc("Manifest path (default: the output with a "
+                              ".json extension)"),
+                     cl::value_desc("step.json"));
+static cl::opt<std::string> entryName(
+    "entry", cl::desc("Step function (default: the only public function)"));
+static cl::opt<std::string> targetName("target",
+                                       cl::desc("Target: cpu (the default)"),
+                                       cl::init("cpu"));
+static cl::opt<std::string>
+    cpuName("cpu", cl::desc("Host CPU to tune for: 'native' or an LLVM CPU name"),
+            cl::init("native"));
+static cl::opt<bool> vectorize("vectorize",
+                               cl::desc("Tile and vectorize the matmuls"),
+                               cl::init(true));
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  cl::ParseCommandLineOptions(argc, argv, "optgraph step compiler\n");
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  optgraph::registerAllDialects(registry);
+  MLIRContext context(registry);
+
+  if (targetName != "cpu") {
+    llvm::errs() << "optgraph-compile: unknown --target '" << targetName
+                 << "' (supported: cpu)\n";
+    return 1;
+  }
+
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> input =
+      openInputFile(inputFilename, &error);
+  if (!input) {
+    llvm::errs() << "optgraph-compile: " << error << "\n";
+    return 1;
+  }
+  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return 1;
+
+  FailureOr<optgraph::StepSignature> signature =
+      optgraph::analyzeStepFunction(*module, entryName);
+  if (failed(signature))
+    return 1;
+
+  std::string manifestPath = manifestFilename;
+  if (manifestPath.empty()) {
+    SmallString<256> path(outputFilename.getValue());
+    llvm::sys::path::replace_extension(path, "json");
+    manifestPath = std::string(path);
+  }
+
+  optgraph::StepLibraryOptions options;
+  options.cpu = cpuName;
+  options.vectorize = vectorize;
+  if (failed(optgraph::compileStepLibrary(*module, *signature, outputFilename,
+                                          options)))
+    return 1;
+  if (failed(optgraph::writeFileAtomically(
+          manifestPath, optgraph::renderManifest(*signature),
+          UnknownLoc::get(&context))))
+    return 1;
+  return 0;
+}
