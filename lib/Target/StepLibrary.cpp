@@ -237,15 +237,24 @@ LogicalResult optgraph::writeFileAtomically(StringRef path, StringRef contents,
 //===----------------------------------------------------------------------===//
 
 /// `void optgraph_step(void **buffers)`: inputs, then outputs, in manifest
-/// order; and the manifest itself as `const char optgraph_manifest[]`.
+/// order; and the manifest itself as `const char optgraph_manifest[]`. The
+/// lowered body takes every memref expanded as (allocated, aligned, offset,
+/// sizes..., strides...); the wrapper builds those from dense row-major
+/// buffers.
 static LogicalResult addStepABI(llvm::Module &module,
                                 const StepSignature &signature, Location loc) {
   llvm::Function *body = module.getFunction(kBodyName);
-  size_t count = signature.inputs.size() + signature.outputs.size();
-  if (!body || body->arg_size() != count)
+  SmallVector<const StepTensor *> tensors;
+  size_t expectedArgs = 0;
+  for (const auto *list : {&signature.inputs, &signature.outputs})
+    for (const StepTensor &tensor : *list) {
+      tensors.push_back(&tensor);
+      expectedArgs += 3 + 2 * tensor.shape.size();
+    }
+  if (!body || body->arg_size() != expectedArgs)
     return emitError(loc) << "lowered step function has an unexpected "
                              "signature; expected "
-                          << count << " buffer arguments";
+                          << expectedArgs << " memref descriptor fields";
   body->setLinkage(llvm::GlobalValue::InternalLinkage);
   llvm::LLVMContext &ctx = module.getContext();
   auto *ptr = llvm::PointerType::getUnqual(ctx);
@@ -253,11 +262,22 @@ static LogicalResult addStepABI(llvm::Module &module,
   auto *step = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
                                       "optgraph_step", module);
   llvm::IRBuilder<> builder(llvm::BasicBlock::Create(ctx, "entry", step));
-  SmallVector<llvm::Value *> buffers;
-  for (size_t i = 0; i < count; ++i)
-    buffers.push_back(builder.CreateLoad(
-        ptr, builder.CreateConstGEP1_64(ptr, step->getArg(0), i)));
-  builder.CreateCall(body, buffers);
+  SmallVector<llvm::Value *> args;
+  for (auto [i, tensor] : llvm::enumerate(tensors)) {
+    llvm::Value *buffer = builder.CreateLoad(
+        ptr, builder.CreateConstGEP1_64(ptr, step->getArg(0), i));
+    args.append({buffer, buffer, builder.getInt64(0)});
+    for (int64_t size : tensor->shape)
+      args.push_back(builder.getInt64(size));
+    int64_t stride = 1;
+    SmallVector<llvm::Value *> strides;
+    for (int64_t size : llvm::reverse(tensor->shape)) {
+      strides.push_back(builder.getInt64(stride));
+      stride *= size;
+    }
+    args.append(strides.rbegin(), strides.rend());
+  }
+  builder.CreateCall(body, args);
   builder.CreateRetVoid();
 
   auto *manifest = llvm::ConstantDataArray::getString(
