@@ -483,6 +483,15 @@ struct ConvertOptimToLinalgPass
           ConvertOptimToLinalgPass> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
+    WalkResult composites = getOperation()->walk([](Operation *op) {
+      if (!isa<AdamWOp, LowRankAdamWOp>(op))
+        return WalkResult::advance();
+      op->emitOpError("is a composite; run -optim-decompose before "
+                      "-convert-optim-to-linalg");
+      return WalkResult::interrupt();
+    });
+    if (composites.wasInterrupted())
+      return signalPassFailure();
     ConversionTarget target(*ctx);
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
                            math::MathDialect, scf::SCFDialect,
