@@ -9,15 +9,14 @@ from lit.llvm import llvm_config
 config.name = "OPTGRAPH"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test", ".py"]
-config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "harness.py", "Inputs"]
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.optgraph_obj_root, "test")
 
 python = config.python_executable or sys.executable
 config.substitutions.append(("%python", python))
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
-config.environment["PYTHONPATH"] = os.pathsep.join(
-    [config.optgraph_python_dir, os.path.join(config.test_source_root, "Integration")])
+config.environment["PYTHONPATH"] = config.optgraph_python_dir
 config.environment["OPTGRAPH_TOOLS_DIR"] = config.optgraph_tools_dir
 
 llvm_config.use_default_substitutions()

@@ -2,6 +2,8 @@
 compare every output with the numpy reference (optgraph.reference), which
 carries its own state from step to step.
 
+Usage: python -m optgraph.check params.json WORKDIR [--steps N]
+
 The error of an array is max|ours - ref| / max|ref| (relative to the array's
 largest magnitude). Params, moments and the step counter must agree within
 --tol (default 1e-5); subspace indices must be equal; the update W_new - W_old
@@ -15,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -22,7 +25,37 @@ from optgraph import reference, stepgen
 
 
 def tool(name):
-    return os.path.join(os.environ.get("OPTGRAPH_TOOLS_DIR", ""), name)
+    """A tool from $OPTGRAPH_TOOLS_DIR, else from the source tree's build/."""
+    default = os.path.join(os.path.dirname(__file__), "..", "..", "build", "bin")
+    return os.path.join(os.environ.get("OPTGRAPH_TOOLS_DIR", default), name)
+
+
+def describe(params):
+    """A table of the parameters, their rules and their optimizer state."""
+    lines = [f"{'parameter':<28} {'shape':>12} {'rule':>8} {'rank':>5} "
+             f"{'side':>6} {'state floats':>13} {'AdamW floats':>13}"]
+    total = full = lowrank_total = lowrank_full = 0
+    for p in params:
+        shape = tuple(p["shape"])
+        size = int(np.prod(shape))
+        state = sum(int(np.prod(s)) for _, s, d in stepgen.state_tensors(p)
+                    if d == "f32")
+        total += state
+        full += 2 * size
+        lowrank = p["rule"] == "lowrank"
+        if lowrank:
+            lowrank_total += state
+            lowrank_full += 2 * size
+        side = reference.resolve_side(shape, p["side"]) if lowrank else "-"
+        lines.append(f"{p['name']:<28} {'x'.join(map(str, shape)):>12} "
+                     f"{p['rule']:>8} {p['rank'] if lowrank else '-':>5} "
+                     f"{side:>6} {state:>13} {2 * size:>13}")
+    lines.append(f"optimizer state: {total} floats, {total / full:.1%} of "
+                 f"full-rank AdamW's {full}")
+    if lowrank_full:
+        lines.append(f"low-rank parameters: {lowrank_total} floats, "
+                     f"{lowrank_total / lowrank_full:.1%} of AdamW's {lowrank_full}")
+    return "\n".join(lines)
 
 
 def rel_err(ours, ref):
@@ -48,15 +81,21 @@ def reference_step(p, state, t):
             name + ".subspace": idx}
 
 
-def run(spec, work, steps, seed, tol, update_tol):
+def run(spec, work, steps, seed, tol, update_tol, summary=False):
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     params = stepgen.resolve(spec)
+    if summary:
+        print(describe(params))
     step_mlir = os.path.join(work, "step.mlir")
     with open(step_mlir, "w") as f:
         f.write(stepgen.generate(spec))
     library = os.path.join(work, "step.so")
+    start = time.perf_counter()
     subprocess.run([tool("optgraph-compile"), step_mlir, "-o", library], check=True)
+    if summary:
+        print(f"compiled {step_mlir} -> {library} in "
+              f"{time.perf_counter() - start:.2f} s")
 
     rng = np.random.default_rng(seed)
     ours = stepgen.initial_state(spec)
@@ -80,8 +119,10 @@ def run(spec, work, steps, seed, tol, update_tol):
             ours[p["name"] + ".grad"] = ref[p["name"] + ".grad"] = grad.astype(np.float32)
         for key, value in ours.items():
             np.save(os.path.join(in_dir, key + ".npy"), value)
+        start = time.perf_counter()
         subprocess.run([tool("optgraph-run"), library, "--in", in_dir,
                         "--out", out_dir], check=True)
+        elapsed = time.perf_counter() - start
         new_ref = {"step": np.array(t, np.int64)}
         for p in params:
             new_ref.update(reference_step(p, ref, t))
@@ -107,7 +148,11 @@ def run(spec, work, steps, seed, tol, update_tol):
         for key in new_ref:
             ours[key] = np.load(os.path.join(out_dir, key + ".npy"))
         ref.update(new_ref)
-        print(f"step {t}: {len(new_ref)} arrays compared")
+        refreshed = sum(1 for p in params if p["rule"] == "lowrank" and
+                        reference.is_refresh(t, p["interval"]))
+        print(f"step {t}: {len(new_ref)} arrays compared" +
+              (f"; optgraph-run {elapsed:.3f} s (.npy in and out included), "
+               f"{refreshed} subspace refreshes" if summary else ""))
     for f in failures:
         print("FAIL", f)
     print(f"max relative error {worst:.3e} over {steps} steps, "
@@ -123,10 +168,13 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tol", type=float, default=1e-5)
     parser.add_argument("--update-tol", type=float, default=1e-3)
+    parser.add_argument("--summary", action="store_true",
+                        help="describe the parameters, the state and the timings")
     args = parser.parse_args()
     with open(args.spec) as f:
         spec = json.load(f)
-    ok = run(spec, args.work, args.steps, args.seed, args.tol, args.update_tol)
+    ok = run(spec, args.work, args.steps, args.seed, args.tol, args.update_tol,
+             args.summary)
     print("PASS" if ok else "FAILED")
     return 0 if ok else 1
 
