@@ -5,6 +5,7 @@
 #include "optgraph/Dialect/Optim/IR/OptimDialect.h"
 #include "optgraph/Dialect/Optim/Transforms/Passes.h"
 #include "optgraph/Pipelines/Pipelines.h"
+#include "optgraph/Transforms/Passes.h"
 
 void optgraph::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<optim::OptimDialect>();
@@ -13,5 +14,6 @@ void optgraph::registerAllDialects(mlir::DialectRegistry &registry) {
 void optgraph::registerAllPasses() {
   optim::registerOptimPasses();
   registerOptgraphConversionPasses();
+  registerOptgraphTransformsPasses();
   registerPipelines();
 }

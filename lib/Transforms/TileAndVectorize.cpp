@@ -1,0 +1,102 @@
+//===- TileAndVectorize.cpp - tile and vectorize matmuls ------------------===//
+
+#include "optgraph/Transforms/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace optgraph {
+#define GEN_PASS_DEF_OPTGRAPHTILEANDVECTORIZE
+#include "optgraph/Transforms/Passes.h.inc"
+} // namespace optgraph
+
+using namespace mlir;
+
+namespace {
+
+/// Per loop, the largest tile size <= the requested one that divides the
+/// loop's extent, so that no tile is partial.
+SmallVector<int64_t> fullTileSizes(linalg::MatmulOp matmul,
+                                   ArrayRef<int64_t> requested) {
+  SmallVector<int64_t> sizes;
+  for (auto [extent, limit] :
+       llvm::zip_equal(matmul.getStaticLoopRanges(), requested)) {
+    int64_t size = std::min(extent, limit);
+    while (extent % size != 0)
+      --size;
+    sizes.push_back(size);
+  }
+  return sizes;
+}
+
+struct TileAndVectorizePass
+    : public optgraph::impl::OptgraphTileAndVectorizeBase<
+          TileAndVectorizePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    SmallVector<int64_t> sizes(tileSizes.begin(), tileSizes.end());
+    if (sizes.empty())
+      sizes = {8, 32, 16};
+    if (sizes.size() != 3 || llvm::any_of(sizes, [](int64_t s) { return s < 1; })) {
+      getOperation().emitError("tile-sizes must be three positive integers");
+      return signalPassFailure();
+    }
+    SmallVector<linalg::MatmulOp> matmuls;
+    getOperation().walk([&](linalg::MatmulOp op) {
+      if (op.hasPureTensorSemantics() && !op.hasDynamicShape())
+        matmuls.push_back(op);
+    });
+
+    IRRewriter rewriter(&getContext());
+    for (linalg::MatmulOp matmul : matmuls) {
+      // Every tile is full-sized and static: upstream's masked vectorization
+      // of partial tiles does not survive canonicalization in LLVM 22.
+      SmallVector<int64_t> tile = fullTileSizes(matmul, sizes);
+      scf::SCFTilingOptions options;
+      options.setTileSizes(getAsIndexOpFoldResult(&getContext(), tile));
+      rewriter.setInsertionPoint(matmul);
+      FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+          rewriter, cast<TilingInterface>(matmul.getOperation()), options);
+      if (failed(tiled)) {
+        matmul.emitError("could not be tiled");
+        return signalPassFailure();
+      }
+      rewriter.replaceOp(matmul, tiled->replacements);
+      for (Operation *tiledOp : tiled->tiledOps) {
+        rewriter.setInsertionPoint(tiledOp);
+        FailureOr<linalg::VectorizationResult> vectorized =
+            linalg::vectorize(rewriter, tiledOp);
+        if (failed(vectorized)) {
+          tiledOp->emitError("could not be vectorized");
+          return signalPassFailure();
+        }
+        rewriter.replaceOp(tiledOp, vectorized->replacements);
+      }
+    }
+
+    // Contractions → outer products (FMAs on vector rows), and the
+    // reductions and transposes that exposes, before anything reaches
+    // convert-vector-to-llvm, which lowers neither multi-reductions nor
+    // contractions with transposed operands.
+    RewritePatternSet patterns(&getContext());
+    vector::populateVectorContractLoweringPatterns(
+        patterns, vector::VectorContractLowering::OuterProduct);
+    vector::populateVectorMultiReductionLoweringPatterns(
+        patterns, vector::VectorMultiReductionLowering::InnerParallel);
+    vector::populateVectorTransposeLoweringPatterns(
+        patterns, vector::VectorTransposeLowering::EltWise);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+} // namespace
