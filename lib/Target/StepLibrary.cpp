@@ -358,6 +358,7 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
   PassManager pm(ctx);
   CpuPipelineOptions pipelineOptions;
   pipelineOptions.vectorize = options.vectorize;
+  pipelineOptions.matmulTileSizes = ArrayRef<int64_t>(options.matmulTileSizes);
   buildCpuPipeline(pm, pipelineOptions);
   if (failed(pm.run(module)))
     return failure();

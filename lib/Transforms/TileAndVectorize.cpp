@@ -46,7 +46,7 @@ struct TileAndVectorizePass
   void runOnOperation() override {
     SmallVector<int64_t> sizes(tileSizes.begin(), tileSizes.end());
     if (sizes.empty())
-      sizes = {8, 32, 16};
+      sizes = {8, 16, 64};
     if (sizes.size() != 3 || llvm::any_of(sizes, [](int64_t s) { return s < 1; })) {
       getOperation().emitError("tile-sizes must be three positive integers");
       return signalPassFailure();
@@ -74,8 +74,14 @@ struct TileAndVectorizePass
       rewriter.replaceOp(matmul, tiled->replacements);
       for (Operation *tiledOp : tiled->tiledOps) {
         rewriter.setInsertionPoint(tiledOp);
-        FailureOr<linalg::VectorizationResult> vectorized =
-            linalg::vectorize(rewriter, tiledOp);
+        // A named contraction keeps the matmul one vector.contract instead
+        // of a broadcast product and a multi-reduction.
+        FailureOr<linalg::VectorizationResult> vectorized = linalg::vectorize(
+            rewriter, tiledOp, /*inputVectorSizes=*/{},
+            /*inputScalableVecDims=*/{}, /*vectorizeNDExtract=*/false,
+            /*flatten1DDepthwiseConv=*/false,
+            /*assumeDynamicDimsMatchVecSizes=*/false,
+            /*createNamedContraction=*/true);
         if (failed(vectorized)) {
           tiledOp->emitError("could not be vectorized");
           return signalPassFailure();

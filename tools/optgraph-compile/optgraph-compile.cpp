@@ -48,6 +48,10 @@ static cl::opt<std::string>
 static cl::opt<bool> vectorize("vectorize",
                                cl::desc("Tile and vectorize the matmuls"),
                                cl::init(true));
+static cl::list<int64_t>
+    matmulTileSizes("matmul-tile-sizes",
+                    cl::desc("Tile sizes (M,N,K) of the vectorized matmuls"),
+                    cl::CommaSeparated);
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
@@ -96,6 +100,7 @@ int main(int argc, char **argv) {
   optgraph::StepLibraryOptions options;
   options.cpu = cpuName;
   options.vectorize = vectorize;
+  options.matmulTileSizes.assign(matmulTileSizes.begin(), matmulTileSizes.end());
   if (failed(optgraph::compileStepLibrary(*module, *signature, outputFilename,
                                           options)))
     return 1;

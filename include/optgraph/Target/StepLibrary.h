@@ -47,6 +47,7 @@ std::string renderManifest(const StepSignature &signature);
 struct StepLibraryOptions {
   std::string cpu = "native";
   bool vectorize = true;
+  std::vector<int64_t> matmulTileSizes; // empty: the pipeline's default
 };
 
 /// Lowers the step with the CPU pipeline and writes a shared library to

@@ -21,7 +21,7 @@ def OptgraphTileAndVectorize
   }];
   let options = [
     ListOption<"tileSizes", "tile-sizes", "int64_t",
-               "Tile sizes of the (M, N, K) loops; default 8,32,16">
+               "Tile sizes of the (M, N, K) loops; default 8,16,64">
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
