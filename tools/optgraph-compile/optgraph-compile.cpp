@@ -26,37 +26,39 @@
 using namespace mlir;
 namespace cl = llvm::cl;
 
+static cl::OptionCategory category("optgraph-compile options");
+
 static cl::opt<std::string> inputFilename(cl::Positional,
                                           cl::desc("<step.mlir>"),
-                                          cl::init("-"));
+                                          cl::init("-"), cl::cat(category));
 static cl::opt<std::string> outputFilename("o", cl::desc("Output library"),
                                            cl::value_desc("step.so"),
-                                           cl::Required);
+                                           cl::Required, cl::cat(category));
 static cl::opt<std::string>
     manifestFilename("manifest",
                      cl::desc("Manifest path (default: the output with a "
                               ".json extension)"),
-                     cl::value_desc("step.json"));
+                     cl::value_desc("step.json"), cl::cat(category));
 static cl::opt<std::string> entryName(
-    "entry", cl::desc("Step function (default: the only public function)"));
+    "entry", cl::desc("Step function (default: the only public function)"), cl::cat(category));
 static cl::opt<std::string> targetName("target",
                                        cl::desc("Target: cpu (the default)"),
-                                       cl::init("cpu"));
+                                       cl::init("cpu"), cl::cat(category));
 static cl::opt<std::string>
     cpuName("cpu", cl::desc("Host CPU to tune for: 'native' or an LLVM CPU name"),
-            cl::init("native"));
+            cl::init("native"), cl::cat(category));
 static cl::opt<bool> vectorize("vectorize",
                                cl::desc("Tile and vectorize the matmuls"),
-                               cl::init(true));
+                               cl::init(true), cl::cat(category));
 static cl::list<int64_t>
     matmulTileSizes("matmul-tile-sizes",
                     cl::desc("Tile sizes (M,N,K) of the vectorized matmuls"),
-                    cl::CommaSeparated);
+                    cl::CommaSeparated, cl::cat(category));
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  registerAsmPrinterCLOptions();
-  registerMLIRContextCLOptions();
+  // libLLVM's own options (hundreds) stay out of --help.
+  cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "optgraph step compiler\n");
 
   DialectRegistry registry;
