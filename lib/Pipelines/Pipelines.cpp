@@ -24,6 +24,9 @@ void optgraph::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createConvertOptimToLinalg());
+  // A basis read only by the refresh branch is computed there, not on
+  // every step.
+  pm.addPass(createControlFlowSinkPass());
   pm.addPass(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

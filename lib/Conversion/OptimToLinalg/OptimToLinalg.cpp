@@ -82,6 +82,33 @@ Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs, bool transposeLhs
 /// (right) slice, the row of an r×m (left) one.
 unsigned selectionDim(Side side) { return side == Side::right ? 1 : 0; }
 
+/// Q[row, col] of the N×N basis `kind`, for i64 `row` and `col`, in f32.
+/// D[k, j] = c_k·sqrt(2/N)·cos(π·k·(2j+1)/(2N)); Q = D (dct3) or Dᵀ (dct2).
+/// The phase k·(2j+1) is reduced modulo 4N exactly in integers, so the
+/// cosine's argument stays in [0, 2π) whatever N is.
+Value dctEntry(OpBuilder &b, Location l, Value row, Value col, int64_t size,
+               BasisKind kind) {
+  Value k = kind == BasisKind::dct2 ? col : row;
+  Value j = kind == BasisKind::dct2 ? row : col;
+  Value twoJPlusOne = arith::AddIOp::create(
+      b, l, arith::MulIOp::create(b, l, j, i64Constant(b, l, 2)),
+      i64Constant(b, l, 1));
+  Value phase =
+      arith::RemUIOp::create(b, l, arith::MulIOp::create(b, l, k, twoJPlusOne),
+                             i64Constant(b, l, 4 * size));
+  Value angle = arith::MulFOp::create(
+      b, l, arith::UIToFPOp::create(b, l, b.getF64Type(), phase),
+      f64Constant(b, l, M_PI / (2.0 * size)));
+  Value isFirst = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, k,
+                                        i64Constant(b, l, 0));
+  Value norm = arith::SelectOp::create(
+      b, l, isFirst, f64Constant(b, l, std::sqrt(1.0 / size)),
+      f64Constant(b, l, std::sqrt(2.0 / size)));
+  Value value =
+      arith::MulFOp::create(b, l, norm, math::CosOp::create(b, l, angle));
+  return arith::TruncFOp::create(b, l, b.getF32Type(), value);
+}
+
 /// result[i, k] = src[i, idx[k]] (dim 1) or result[k, j] = src[idx[k], j]
 /// (dim 0) over a result of `shape`: optim.gather and the selected basis
 /// columns.
@@ -108,11 +135,32 @@ Value gatherSlices(OpBuilder &b, Location loc, Value src, Value indices,
 }
 
 /// Q[:, idx]: the selected basis vectors as the columns of an N×r matrix.
+/// When Q is a DCT basis, only these N·r entries are computed: steps that
+/// keep their subspace never materialise the N×N basis.
 Value selectedBasisColumns(OpBuilder &b, Location loc, Value basis,
                            Value indices) {
   int64_t size = cast<RankedTensorType>(basis.getType()).getDimSize(0);
   int64_t rank = cast<RankedTensorType>(indices.getType()).getDimSize(0);
-  return gatherSlices(b, loc, basis, indices, {size, rank}, /*dim=*/1);
+  auto dct = basis.getDefiningOp<DctBasisOp>();
+  if (!dct)
+    return gatherSlices(b, loc, basis, indices, {size, rank}, /*dim=*/1);
+  MLIRContext *ctx = b.getContext();
+  Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{size, rank},
+                                       b.getF32Type());
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(2, 0, {getAffineDimExpr(1, ctx)}, ctx),
+      AffineMap::getMultiDimIdentityMap(2, ctx)};
+  BasisKind kind = dct.getKind();
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ValueRange{indices},
+             ValueRange{init}, maps, parallel(2),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value row = arith::IndexCastOp::create(
+                   nb, nl, nb.getI64Type(), linalg::IndexOp::create(nb, nl, 0));
+               linalg::YieldOp::create(
+                   nb, nl, dctEntry(nb, nl, row, args[0], size, kind));
+             })
+      .getResult(0);
 }
 
 //===----------------------------------------------------------------------===//
@@ -126,43 +174,18 @@ struct DctBasisLowering : OpRewritePattern<DctBasisOp> {
     Location loc = op.getLoc();
     RankedTensorType type = op.getType();
     int64_t size = type.getDimSize(0);
-    bool transposed = op.getKind() == BasisKind::dct2;
     Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
                                          type.getElementType());
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
         SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(2)},
         parallel(2), [&](OpBuilder &b, Location l, ValueRange) {
-          Type i64 = b.getI64Type();
           Value row = arith::IndexCastOp::create(
-              b, l, i64, linalg::IndexOp::create(b, l, 0));
+              b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 0));
           Value col = arith::IndexCastOp::create(
-              b, l, i64, linalg::IndexOp::create(b, l, 1));
-          // D[k, j]; Q = D for dct3 and Q = Dᵀ for dct2.
-          Value k = transposed ? col : row;
-          Value j = transposed ? row : col;
-          // The phase k·(2j+1) is reduced modulo 4N exactly in integers, so
-          // the cosine's argument stays in [0, 2π) whatever N is.
-          Value twoJPlusOne = arith::AddIOp::create(
-              b, l,
-              arith::MulIOp::create(b, l, j, i64Constant(b, l, 2)),
-              i64Constant(b, l, 1));
-          Value phase = arith::RemUIOp::create(
-              b, l, arith::MulIOp::create(b, l, k, twoJPlusOne),
-              i64Constant(b, l, 4 * size));
-          Value angle = arith::MulFOp::create(
-              b, l, arith::UIToFPOp::create(b, l, b.getF64Type(), phase),
-              f64Constant(b, l, M_PI / (2.0 * size)));
-          Value isFirst = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
-                                                k, i64Constant(b, l, 0));
-          Value norm = arith::SelectOp::create(
-              b, l, isFirst, f64Constant(b, l, std::sqrt(1.0 / size)),
-              f64Constant(b, l, std::sqrt(2.0 / size)));
-          Value value = arith::MulFOp::create(
-              b, l, norm, math::CosOp::create(b, l, angle));
+              b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 1));
           linalg::YieldOp::create(
-              b, l, arith::TruncFOp::create(b, l, b.getF32Type(), value)
-                        .getResult());
+              b, l, dctEntry(b, l, row, col, size, op.getKind()));
         });
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
@@ -497,10 +520,23 @@ struct ConvertOptimToLinalgPass
                            math::MathDialect, scf::SCFDialect,
                            tensor::TensorDialect>();
     target.addIllegalDialect<OptimDialect>();
-    RewritePatternSet patterns(ctx);
-    optgraph::populateOptimToLinalgConversionPatterns(patterns);
-    if (failed(applyPartialConversion(getOperation(), target,
-                                      std::move(patterns))))
+    // Bases last: while they are still optim.dct_basis, projections onto
+    // selected columns generate those columns instead of reading a full
+    // basis (see selectedBasisColumns).
+    target.addLegalOp<DctBasisOp>();
+    FrozenRewritePatternSet patterns = [&] {
+      RewritePatternSet set(ctx);
+      optgraph::populateOptimToLinalgConversionPatterns(set);
+      return FrozenRewritePatternSet(std::move(set));
+    }();
+    if (failed(applyPartialConversion(getOperation(), target, patterns)))
+      return signalPassFailure();
+    getOperation()->walk([](DctBasisOp op) {
+      if (op->use_empty())
+        op->erase();
+    });
+    target.addIllegalOp<DctBasisOp>();
+    if (failed(applyPartialConversion(getOperation(), target, patterns)))
       signalPassFailure();
   }
 };
