@@ -209,26 +209,18 @@ static FailureOr<std::string> temporaryBeside(StringRef path, Location loc) {
   return std::string(result);
 }
 
-LogicalResult optgraph::writeFileAtomically(StringRef path, StringRef contents,
-                                            Location loc) {
-  FailureOr<std::string> temp = temporaryBeside(path, loc);
-  if (failed(temp))
-    return failure();
+/// Writes `contents` to a new file at `path`.
+static LogicalResult writeFile(StringRef path, StringRef contents,
+                               Location loc) {
   std::error_code ec;
-  {
-    llvm::raw_fd_ostream os(*temp, ec);
-    if (!ec) {
-      os << contents;
-      os.close();
-      ec = os.error();
-    }
+  llvm::raw_fd_ostream os(path, ec);
+  if (!ec) {
+    os << contents;
+    os.close();
+    ec = os.error();
   }
-  if (!ec)
-    ec = llvm::sys::fs::rename(*temp, path);
-  if (ec) {
-    llvm::sys::fs::remove(*temp);
+  if (ec)
     return emitError(loc) << "cannot write '" << path << "': " << ec.message();
-  }
   return success();
 }
 
@@ -342,6 +334,7 @@ struct TemporaryFile {
 LogicalResult optgraph::compileStepLibrary(ModuleOp module,
                                            const StepSignature &signature,
                                            StringRef outputPath,
+                                           StringRef manifestPath,
                                            const StepLibraryOptions &options) {
   MLIRContext *ctx = module.getContext();
   Location loc = module.getLoc();
@@ -410,10 +403,16 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
   if (!linker)
     return emitError(loc) << "cannot find the system C compiler 'cc' to link "
                              "the shared library";
+  // Both outputs are written to temporary files and renamed only when both
+  // are complete: a failure leaves whatever was at their paths untouched.
   FailureOr<std::string> tempLibrary = temporaryBeside(outputPath, loc);
   if (failed(tempLibrary))
     return failure();
   TemporaryFile library{*tempLibrary};
+  FailureOr<std::string> tempManifest = temporaryBeside(manifestPath, loc);
+  if (failed(tempManifest))
+    return failure();
+  TemporaryFile manifest{*tempManifest};
   std::string errorMessage;
   SmallVector<StringRef> args = {*linker, "-shared", "-o", library.path,
                                  object.path, "-lm"};
@@ -422,9 +421,13 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
   if (status != 0)
     return emitError(loc) << "linking '" << outputPath << "' failed"
                           << (errorMessage.empty() ? "" : ": ") << errorMessage;
-  if (std::error_code ec = llvm::sys::fs::rename(library.path, outputPath))
-    return emitError(loc) << "cannot write '" << outputPath
-                          << "': " << ec.message();
-  library.path.clear();
+  if (failed(writeFile(manifest.path, renderManifest(signature), loc)))
+    return failure();
+  for (auto [from, to] : {std::pair<TemporaryFile *, StringRef>{&library, outputPath},
+                          {&manifest, manifestPath}}) {
+    if (std::error_code ec = llvm::sys::fs::rename(from->path, to))
+      return emitError(loc) << "cannot write '" << to << "': " << ec.message();
+    from->path.clear();
+  }
   return success();
 }

@@ -104,11 +104,7 @@ int main(int argc, char **argv) {
   options.vectorize = vectorize;
   options.matmulTileSizes.assign(matmulTileSizes.begin(), matmulTileSizes.end());
   if (failed(optgraph::compileStepLibrary(*module, *signature, outputFilename,
-                                          options)))
-    return 1;
-  if (failed(optgraph::writeFileAtomically(
-          manifestPath, optgraph::renderManifest(*signature),
-          UnknownLoc::get(&context))))
+                                          manifestPath, options)))
     return 1;
   return 0;
 }

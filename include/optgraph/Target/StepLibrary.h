@@ -51,16 +51,13 @@ struct StepLibraryOptions {
 };
 
 /// Lowers the step with the CPU pipeline and writes a shared library to
-/// `outputPath` (through a temporary file: nothing is written on failure).
+/// `outputPath` and its manifest to `manifestPath`, through temporary files
+/// renamed at the end: on failure neither path is touched.
 mlir::LogicalResult compileStepLibrary(mlir::ModuleOp module,
                                        const StepSignature &signature,
                                        llvm::StringRef outputPath,
+                                       llvm::StringRef manifestPath,
                                        const StepLibraryOptions &options);
-
-/// Writes `contents` to `path` through a temporary file and a rename.
-mlir::LogicalResult writeFileAtomically(llvm::StringRef path,
-                                        llvm::StringRef contents,
-                                        mlir::Location loc);
 
 } // namespace optgraph
 
