@@ -25,6 +25,8 @@ elif kind == "dtype":
     arrays["w.grad"] = arrays["w.grad"].astype(np.float64)
 elif kind == "index":
     arrays["w.subspace"] = np.array([1, 4], np.int64)
+elif kind == "nan":
+    arrays["w.grad"][:, 1] = np.nan
 elif kind == "fortran":
     arrays["w"] = np.asfortranarray(arrays["w"])
 for key, value in arrays.items():
