@@ -106,8 +106,8 @@ FailureOr<StepSignature> optgraph::analyzeStepFunction(ModuleOp module,
 
   StepSignature signature;
   signature.entry = func.getSymName().str();
-  static const llvm::StringSet<> roles = {"param", "grad", "state", "step",
-                                          "input"};
+  static const llvm::StringSet<> roles = {"param", "grad",  "state",
+                                          "step",  "hyper", "input"};
   llvm::StringMap<size_t> inputByName;
   for (auto [i, arg] : llvm::enumerate(func.getArguments())) {
     std::string what = "argument #" + std::to_string(i);
@@ -126,7 +126,7 @@ FailureOr<StepSignature> optgraph::analyzeStepFunction(ModuleOp module,
     if (!roles.contains(tensor->role))
       return emitError(arg.getLoc())
              << what << " has role '" << tensor->role
-             << "'; expected param, grad, state, step or input";
+             << "'; expected param, grad, state, step, hyper or input";
     if (!inputByName.try_emplace(tensor->name, i).second)
       return emitError(arg.getLoc())
              << what << " reuses the name '" << tensor->name << "'";

@@ -68,6 +68,7 @@ def rel_err(ours, ref):
 def reference_step(p, state, t):
     name = p["name"]
     opts = {k: p[k] for k in stepgen.HYPER}
+    opts["lr"] = p["lr"] * float(state["lr_scale"])
     W, G = state[name], state[name + ".grad"]
     m, v = state[name + ".exp_avg"], state[name + ".exp_avg_sq"]
     if p["rule"] == "adamw":
@@ -117,6 +118,9 @@ def run(spec, work, steps, seed, tol, update_tol, summary=False):
                 grad += 3 * np.outer(rng.standard_normal(shape[0]),
                                      rng.standard_normal(shape[1]))
             ours[p["name"] + ".grad"] = ref[p["name"] + ".grad"] = grad.astype(np.float32)
+        # A schedule: warm up, then decay.
+        ours["lr_scale"] = ref["lr_scale"] = np.array(
+            min(1.0, t / 2) * 0.9 ** t, np.float32)
         for key, value in ours.items():
             np.save(os.path.join(in_dir, key + ".npy"), value)
         start = time.perf_counter()

@@ -64,11 +64,11 @@ func.func @lowrank_forced_left(%w: tensor<50x30xf32>, %m: tensor<6x30xf32>, %idx
 // -----
 
 // CHECK-LABEL: func @adamw
-// CHECK-SAME: (%[[W:[^:]*]]: tensor<17xf32>, %[[G:[^:]*]]: tensor<17xf32>, %[[M:[^:]*]]: tensor<17xf32>, %[[V:[^:]*]]: tensor<17xf32>, %[[T:[^:]*]]: i64)
+// CHECK-SAME: (%[[W:[^:]*]]: tensor<17xf32>, %[[G:[^:]*]]: tensor<17xf32>, %[[M:[^:]*]]: tensor<17xf32>, %[[V:[^:]*]]: tensor<17xf32>, %[[T:[^:]*]]: i64, %[[S:[^:]*]]: f32)
 // CHECK: %[[AM:[^,]*]], %[[AV:[^,]*]], %[[DIR:[^ ]*]] = optim.adam %[[M]], %[[V]], %[[G]], %[[T]] {eps = {{.*}}} : tensor<17xf32>
-// CHECK: %[[W1:.*]] = optim.apply %[[W]], %[[DIR]] {lr = 3.000000e-03 : f64, weight_decay = 1.000000e-02 : f64} : tensor<17xf32>
+// CHECK: %[[W1:.*]] = optim.apply %[[W]], %[[DIR]] lr_scale %[[S]] {lr = 3.000000e-03 : f64, weight_decay = 1.000000e-02 : f64} : tensor<17xf32>
 // CHECK: return %[[W1]], %[[AM]], %[[AV]]
-func.func @adamw(%w: tensor<17xf32>, %g: tensor<17xf32>, %m: tensor<17xf32>, %v: tensor<17xf32>, %t: i64) -> (tensor<17xf32>, tensor<17xf32>, tensor<17xf32>) {
-  %0:3 = optim.adamw %w, %g, %m, %v, %t {lr = 3.0e-3 : f64, eps = 1.0e-6 : f64, weight_decay = 0.01 : f64} : tensor<17xf32>
+func.func @adamw(%w: tensor<17xf32>, %g: tensor<17xf32>, %m: tensor<17xf32>, %v: tensor<17xf32>, %t: i64, %s: f32) -> (tensor<17xf32>, tensor<17xf32>, tensor<17xf32>) {
+  %0:3 = optim.adamw %w, %g, %m, %v, %t lr_scale %s {lr = 3.0e-3 : f64, eps = 1.0e-6 : f64, weight_decay = 0.01 : f64} : tensor<17xf32>
   return %0#0, %0#1, %0#2 : tensor<17xf32>, tensor<17xf32>, tensor<17xf32>
 }

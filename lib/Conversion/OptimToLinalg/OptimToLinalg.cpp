@@ -478,8 +478,22 @@ struct ApplyLowering : OpRewritePattern<ApplyOp> {
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     double lr = op.getLr().convertToDouble();
-    double decay = 1.0 - lr * op.getWeightDecay().convertToDouble();
-    double step = lr * op.getScale().convertToDouble();
+    double lrDecay = lr * op.getWeightDecay().convertToDouble();
+    double lrScale = lr * op.getScale().convertToDouble();
+    // Factors 1 − lr·wd and lr·scale: constants folded in f64, or scalars
+    // computed once per step from the schedule's lr_scale.
+    Value decay, step;
+    if (Value factor = op.getLrScale()) {
+      decay = arith::SubFOp::create(
+          rewriter, loc, f32Constant(rewriter, loc, 1.0),
+          arith::MulFOp::create(rewriter, loc,
+                                f32Constant(rewriter, loc, lrDecay), factor));
+      step = arith::MulFOp::create(rewriter, loc,
+                                   f32Constant(rewriter, loc, lrScale), factor);
+    } else {
+      decay = f32Constant(rewriter, loc, 1.0 - lrDecay);
+      step = f32Constant(rewriter, loc, lrScale);
+    }
     RankedTensorType type = op.getParam().getType();
     unsigned rank = type.getRank();
     AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
@@ -489,10 +503,8 @@ struct ApplyLowering : OpRewritePattern<ApplyOp> {
         rewriter, loc, TypeRange{type}, ValueRange{op.getParam(), op.getUpdate()},
         ValueRange{init}, SmallVector<AffineMap>(3, identity), parallel(rank),
         [&](OpBuilder &b, Location l, ValueRange args) {
-          Value decayed =
-              arith::MulFOp::create(b, l, args[0], f32Constant(b, l, decay));
-          Value delta =
-              arith::MulFOp::create(b, l, args[1], f32Constant(b, l, step));
+          Value decayed = arith::MulFOp::create(b, l, args[0], decay);
+          Value delta = arith::MulFOp::create(b, l, args[1], step);
           linalg::YieldOp::create(
               b, l, arith::SubFOp::create(b, l, decayed, delta).getResult());
         });

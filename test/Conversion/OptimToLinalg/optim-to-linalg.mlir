@@ -129,12 +129,34 @@ func.func @adam(%m: tensor<37x5xf32>, %v: tensor<37x5xf32>, %a: tensor<37x5xf32>
 
 // W·(1 − lr·wd) − lr·scale·U with both factors folded to constants.
 // CHECK-LABEL: func @apply
+// CHECK-DAG: %[[DECAY:.*]] = arith.constant 9.990000e-01 : f32
+// CHECK-DAG: %[[STEP:.*]] = arith.constant 2.500000e-03 : f32
 // CHECK: linalg.generic
-// CHECK-DAG: arith.constant 9.990000e-01 : f32
-// CHECK-DAG: arith.constant 2.500000e-03 : f32
-// CHECK: arith.subf
+// CHECK: ^bb0(%[[W:.*]]: f32, %[[U:.*]]: f32, %{{.*}}: f32):
+// CHECK: %[[A:.*]] = arith.mulf %[[W]], %[[DECAY]]
+// CHECK: %[[B:.*]] = arith.mulf %[[U]], %[[STEP]]
+// CHECK: arith.subf %[[A]], %[[B]]
 func.func @apply(%w: tensor<9xf32>, %u: tensor<9xf32>) -> tensor<9xf32> {
   %0 = optim.apply %w, %u {lr = 1.0e-2 : f64, weight_decay = 0.1 : f64, scale = 0.25 : f64} : tensor<9xf32>
+  return %0 : tensor<9xf32>
+}
+
+// -----
+
+// A schedule's lr_scale: the two factors are computed once, outside the loop.
+// CHECK-LABEL: func @apply_scheduled
+// CHECK-SAME: %[[S:[^:]*]]: f32
+// CHECK: %[[LRWD:.*]] = arith.constant 1.000000e-03 : f32
+// CHECK: %[[X:.*]] = arith.mulf %[[LRWD]], %[[S]]
+// CHECK: %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+// CHECK: %[[DECAY:.*]] = arith.subf %[[ONE]], %[[X]]
+// CHECK: %[[LRSC:.*]] = arith.constant 2.500000e-03 : f32
+// CHECK: %[[STEP:.*]] = arith.mulf %[[LRSC]], %[[S]]
+// CHECK: linalg.generic
+// CHECK: arith.mulf %{{.*}}, %[[DECAY]]
+// CHECK: arith.mulf %{{.*}}, %[[STEP]]
+func.func @apply_scheduled(%w: tensor<9xf32>, %u: tensor<9xf32>, %s: f32) -> tensor<9xf32> {
+  %0 = optim.apply %w, %u lr_scale %s {lr = 1.0e-2 : f64, weight_decay = 0.1 : f64, scale = 0.25 : f64} : tensor<9xf32>
   return %0 : tensor<9xf32>
 }
 

@@ -51,7 +51,7 @@ func.func @composites(%w: tensor<96x64xf32>, %g: tensor<96x64xf32>,
                       %m: tensor<96x8xf32>, %v: tensor<96x8xf32>,
                       %idx: tensor<8xi64>, %t: i64,
                       %b: tensor<64xf32>, %bg: tensor<64xf32>,
-                      %bm: tensor<64xf32>, %bv: tensor<64xf32>) {
+                      %bm: tensor<64xf32>, %bv: tensor<64xf32>, %s: f32) {
   // CHECK: optim.lowrank_adamw %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {lr = 1.000000e-03 : f64} : tensor<96x64xf32>, tensor<96x8xf32>, tensor<8xi64>
   %0:4 = optim.lowrank_adamw %w, %g, %m, %v, %idx, %t {lr = 1.0e-3 : f64, beta1 = 0.9 : f64, interval = 1 : i64, basis = #optim<basis dct3>} : tensor<96x64xf32>, tensor<96x8xf32>, tensor<8xi64>
   // CHECK: optim.lowrank_adamw
@@ -61,6 +61,12 @@ func.func @composites(%w: tensor<96x64xf32>, %g: tensor<96x64xf32>,
   // CHECK-SAME: rotate = true
   // CHECK-SAME: side = #optim<side right>
   %1:4 = optim.lowrank_adamw %w, %g, %m, %v, %idx, %t {lr = 1.0e-3 : f64, interval = 200 : i64, rotate = true, basis = #optim<basis dct2>, norm = #optim<norm l2>, side = #optim<side right>, scale = 0.25 : f64, weight_decay = 0.1 : f64} : tensor<96x64xf32>, tensor<96x8xf32>, tensor<8xi64>
+  // CHECK: optim.lowrank_adamw %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} lr_scale %{{.*}} {lr = 1.000000e-03 : f64}
+  %3:4 = optim.lowrank_adamw %w, %g, %m, %v, %idx, %t lr_scale %s {lr = 1.0e-3 : f64} : tensor<96x64xf32>, tensor<96x8xf32>, tensor<8xi64>
+  // CHECK: optim.adamw %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} lr_scale %{{.*}} {lr = 1.000000e-03 : f64} : tensor<64xf32>
+  %4:3 = optim.adamw %b, %bg, %bm, %bv, %t lr_scale %s {lr = 1.0e-3 : f64} : tensor<64xf32>
+  // CHECK: optim.apply %{{.*}}, %{{.*}} lr_scale %{{.*}} {lr = 1.000000e-03 : f64} : tensor<64xf32>
+  %5 = optim.apply %b, %bg lr_scale %s {lr = 1.0e-3 : f64} : tensor<64xf32>
   // CHECK: optim.adamw %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {eps = {{.*}} : f64, lr = 1.000000e-03 : f64} : tensor<64xf32>
   %2:3 = optim.adamw %b, %bg, %bm, %bv, %t {lr = 1.0e-3 : f64, eps = 1.0e-6 : f64} : tensor<64xf32>
   return

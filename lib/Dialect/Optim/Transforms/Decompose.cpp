@@ -28,7 +28,8 @@ struct DecomposeAdamW : OpRewritePattern<AdamWOp> {
                                op.getExpAvg(), op.getExpAvgSq(), op.getGrad(), op.getStep(), op.getBeta1Attr(),
                                op.getBeta2Attr(), op.getEpsAttr());
     auto apply = ApplyOp::create(rewriter, loc, type, op.getParam(),
-                                 adam.getDirection(), op.getLrAttr(),
+                                 adam.getDirection(), op.getLrScale(),
+                                 op.getLrAttr(),
                                  op.getWeightDecayAttr(),
                                  rewriter.getF64FloatAttr(1.0));
     rewriter.replaceOp(op, ValueRange{apply.getNewParam(), adam.getNewExpAvg(),
@@ -135,7 +136,7 @@ struct DecomposeLowRankAdamW : OpRewritePattern<LowRankAdamWOp> {
                                          adam.getDirection(), basis,
                                          subspace.indices, side);
     auto apply = ApplyOp::create(rewriter, loc, op.getParam().getType(),
-                                 op.getParam(), update,
+                                 op.getParam(), update, op.getLrScale(),
                                  op.getLrAttr(), op.getWeightDecayAttr(),
                                  op.getScaleAttr());
     rewriter.replaceOp(op, ValueRange{apply.getNewParam(), adam.getNewExpAvg(),

@@ -191,17 +191,21 @@ def Optim_ApplyOp : Optim_Op<"apply", [
     AllTypesMatch<["param", "update", "new_param"]>]> {
   let summary = "decoupled weight decay and the scaled update";
   let description = [{
-    W ← W·(1 − lr·weight_decay) − lr·scale·U.
+    W ← W·(1 − lr·weight_decay) − lr·scale·U, where lr is the `lr` attribute
+    times the optional runtime `lr_scale` operand (a learning-rate
+    schedule's factor for this step; 1 when absent).
 
     ```mlir
     %w1 = optim.apply %w, %U {lr = 1.0e-3 : f64, weight_decay = 0.1 : f64} : tensor<96x64xf32>
     ```
   }];
   let arguments = (ins Optim_FloatTensor:$param, Optim_FloatTensor:$update,
-                       F64Attr:$lr, WeightDecayAttr:$weight_decay,
-                       ScaleAttr:$scale);
+                       Optional<F32>:$lr_scale, F64Attr:$lr,
+                       WeightDecayAttr:$weight_decay, ScaleAttr:$scale);
   let results = (outs Optim_FloatTensor:$new_param);
-  let assemblyFormat = "$param `,` $update attr-dict `:` type($param)";
+  let assemblyFormat = [{
+    $param `,` $update (`lr_scale` $lr_scale^)? attr-dict `:` type($param)
+  }];
   let hasVerifier = 1;
   let hasFolder = 1;
 }
@@ -218,6 +222,7 @@ def Optim_AdamWOp : Optim_Op<"adamw", [
     Decoupled weight decay, then Adam on the full gradient:
     W ← W·(1 − lr·wd) − lr·m̂/(sqrt(v̂) + eps). Used for 1-D parameters and
     for matrices the frontend keeps full-rank (embeddings, output heads).
+    The optional `lr_scale` operand multiplies `lr` at run time (a schedule).
 
     ```mlir
     %w1, %m1, %v1 = optim.adamw %w, %g, %m, %v, %t {lr = 1.0e-3 : f64} : tensor<64xf32>
@@ -225,15 +230,16 @@ def Optim_AdamWOp : Optim_Op<"adamw", [
   }];
   let arguments = (ins Optim_FloatTensor:$param, Optim_FloatTensor:$grad,
                        Optim_FloatTensor:$exp_avg, Optim_FloatTensor:$exp_avg_sq,
-                       I64:$step, F64Attr:$lr, Beta1Attr:$beta1,
+                       I64:$step, Optional<F32>:$lr_scale, F64Attr:$lr,
+                       Beta1Attr:$beta1,
                        Beta2Attr:$beta2, EpsAttr:$eps,
                        WeightDecayAttr:$weight_decay);
   let results = (outs Optim_FloatTensor:$new_param,
                       Optim_FloatTensor:$new_exp_avg,
                       Optim_FloatTensor:$new_exp_avg_sq);
   let assemblyFormat = [{
-    $param `,` $grad `,` $exp_avg `,` $exp_avg_sq `,` $step attr-dict
-    `:` type($param)
+    $param `,` $grad `,` $exp_avg `,` $exp_avg_sq `,` $step
+    (`lr_scale` $lr_scale^)? attr-dict `:` type($param)
   }];
   let hasVerifier = 1;
 }
@@ -250,7 +256,8 @@ def Optim_LowRankAdamWOp : Optim_Op<"lowrank_adamw", [
     the subspace is chosen again from S = G·Q (or Qᵀ·G); with `rotate`, moment
     slices follow their basis column to its new position. Then decoupled
     weight decay, Adam in the subspace, and the back-projected update scaled by
-    `scale`.
+    `scale`. The optional `lr_scale` operand multiplies `lr` at run time (a
+    learning-rate schedule's factor for this step).
 
     The moments are n×r when the right side is projected and r×m for the left;
     `side = auto` picks right when n ≥ m.
@@ -264,6 +271,7 @@ def Optim_LowRankAdamWOp : Optim_Op<"lowrank_adamw", [
   let arguments = (ins Optim_Matrix:$param, Optim_Matrix:$grad,
                        Optim_Matrix:$exp_avg, Optim_Matrix:$exp_avg_sq,
                        Optim_Indices:$indices, I64:$step,
+                       Optional<F32>:$lr_scale,
                        F64Attr:$lr, Beta1Attr:$beta1, Beta2Attr:$beta2,
                        EpsAttr:$eps, WeightDecayAttr:$weight_decay,
                        ScaleAttr:$scale,
@@ -279,7 +287,8 @@ def Optim_LowRankAdamWOp : Optim_Op<"lowrank_adamw", [
                       Optim_Matrix:$new_exp_avg_sq, Optim_Indices:$new_indices);
   let assemblyFormat = [{
     $param `,` $grad `,` $exp_avg `,` $exp_avg_sq `,` $indices `,` $step
-    attr-dict `:` type($param) `,` type($exp_avg) `,` type($indices)
+    (`lr_scale` $lr_scale^)? attr-dict `:` type($param) `,` type($exp_avg) `,`
+    type($indices)
   }];
   let extraClassDeclaration = [{
     /// `side` with `auto` resolved against the parameter's shape.
