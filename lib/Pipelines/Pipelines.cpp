@@ -19,7 +19,8 @@ using namespace mlir;
 
 void optgraph::buildCpuPipeline(OpPassManager &pm,
                                 const CpuPipelineOptions &options) {
-  // optim → linalg on tensors.
+  // optim → linalg on tensors, one function per distinct update.
+  pm.addPass(optim::createOptimOutlineUpdates());
   pm.addPass(optim::createOptimDecompose());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -3,6 +3,7 @@
 #ifndef OPTGRAPH_DIALECT_OPTIM_TRANSFORMS_PASSES_H
 #define OPTGRAPH_DIALECT_OPTIM_TRANSFORMS_PASSES_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {

@@ -24,4 +24,18 @@ def OptimDecompose : Pass<"optim-decompose"> {
   ];
 }
 
+def OptimOutlineUpdates : Pass<"optim-outline-updates", "::mlir::ModuleOp"> {
+  let summary = "Share one function between parameters with the same update";
+  let description = [{
+    Moves every `optim.adamw` and `optim.lowrank_adamw` into a private
+    function and calls it, one function per distinct update: the same op,
+    operand types and attributes. A transformer's dozens of same-shaped
+    matrices then share one compiled update instead of each carrying its own
+    copy, which keeps compile time proportional to the number of distinct
+    layer shapes rather than to the number of parameters. Functions are
+    named after the update (`lowrank_adamw_512x512_r128`, ...).
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 #endif // OPTGRAPH_DIALECT_OPTIM_TRANSFORMS_PASSES_TD
