@@ -23,7 +23,13 @@ fi
 PYTHON=${PYTHON:-$(command -v python3)}
 if ! "$PYTHON" -c "import numpy, scipy" 2>/dev/null; then
   echo "setup: installing numpy and scipy for $PYTHON"
-  "$PYTHON" -m pip install -q numpy scipy
+  # pip where the interpreter allows it; Debian's own packages for Debian's
+  # externally managed python3.
+  "$PYTHON" -m pip install -q numpy scipy ||
+    { SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+      $SUDO apt-get install -y -q python3-numpy python3-scipy; }
+  "$PYTHON" -c "import numpy, scipy" ||
+    { echo "setup: numpy and scipy are missing for $PYTHON" >&2; exit 1; }
 fi
 
 LAUNCHER=()
