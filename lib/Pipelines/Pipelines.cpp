@@ -11,7 +11,6 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
-#include "mlir/Dialect/Vector/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -36,9 +35,6 @@ void optgraph::buildCpuPipeline(OpPassManager &pm,
     tiling.tileSizes.assign(options.matmulTileSizes.begin(),
                             options.matmulTileSizes.end());
     pm.addNestedPass<func::FuncOp>(createOptgraphTileAndVectorize(tiling));
-    // Masks become operands of the transfers now: canonicalization does not
-    // preserve the single-op body that vector.mask requires.
-    pm.addNestedPass<func::FuncOp>(vector::createLowerVectorMaskPass());
     pm.addPass(createCanonicalizerPass());
   }
 
@@ -65,14 +61,10 @@ void optgraph::buildCpuPipeline(OpPassManager &pm,
   VectorTransferToSCFOptions vectorToSCF;
   vectorToSCF.enableFullUnroll();
   pm.addPass(createConvertVectorToSCFPass(vectorToSCF));
-  pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
-  ConvertVectorToLLVMPassOptions vectorToLLVM;
-  vectorToLLVM.vectorContractLowering =
-      vector::VectorContractLowering::OuterProduct;
-  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createArithToLLVMConversionPass());
