@@ -19,7 +19,8 @@ public:
   explicit Parser(const std::string &text) : text(text) {}
 
   bool parseDocument(JsonValue &value, std::string &error) {
-    if (!parseValue(value, 0) || (skipSpace(), pos != text.size() && fail("trailing characters"))) {
+    if (!parseValue(value, 0) ||
+        (skipSpace(), pos != text.size() && fail("trailing characters"))) {
       error = message + " at offset " + std::to_string(pos);
       return false;
     }
@@ -69,12 +70,26 @@ private:
         break;
       char e = text[pos++];
       switch (e) {
-      case '"': case '\\': case '/': out += e; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
+      case '"':
+      case '\\':
+      case '/':
+        out += e;
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
       case 'u': {
         if (pos + 4 > text.size())
           return fail("truncated \\u escape");

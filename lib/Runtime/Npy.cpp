@@ -140,9 +140,9 @@ bool optgraph::runtime::writeNpy(const std::string &path,
                                  const std::vector<int64_t> &shape,
                                  const void *data, size_t bytes,
                                  std::string &error) {
-  std::string dict = "{'descr': '" + dtype +
-                     "', 'fortran_order': False, 'shape': " +
-                     formatShape(shape) + ", }";
+  std::string dict =
+      "{'descr': '" + dtype +
+      "', 'fortran_order': False, 'shape': " + formatShape(shape) + ", }";
   // Magic (6) + version (2) + length (2) + dict + padding + '\n' is a
   // multiple of 64, as NumPy writes it.
   size_t total = 10 + dict.size() + 1;
@@ -153,12 +153,20 @@ bool optgraph::runtime::writeNpy(const std::string &path,
     error = path + ": cannot create: " + std::strerror(errno);
     return false;
   }
-  unsigned char prefix[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+  unsigned char prefix[10] = {0x93,
+                              'N',
+                              'U',
+                              'M',
+                              'P',
+                              'Y',
+                              1,
+                              0,
                               (unsigned char)(dict.size() & 0xFF),
                               (unsigned char)(dict.size() >> 8)};
-  bool ok = std::fwrite(prefix, 1, 10, file.get()) == 10 &&
-            std::fwrite(dict.data(), 1, dict.size(), file.get()) == dict.size() &&
-            std::fwrite(data, 1, bytes, file.get()) == bytes;
+  bool ok =
+      std::fwrite(prefix, 1, 10, file.get()) == 10 &&
+      std::fwrite(dict.data(), 1, dict.size(), file.get()) == dict.size() &&
+      std::fwrite(data, 1, bytes, file.get()) == bytes;
   ok = (std::fflush(file.get()) == 0) && ok;
   if (!ok) {
     error = path + ": write failed: " + std::strerror(errno);

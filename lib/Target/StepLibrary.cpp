@@ -19,8 +19,8 @@
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/JSON.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
@@ -250,7 +250,8 @@ static LogicalResult addStepABI(llvm::Module &module,
   body->setLinkage(llvm::GlobalValue::InternalLinkage);
   llvm::LLVMContext &ctx = module.getContext();
   auto *ptr = llvm::PointerType::getUnqual(ctx);
-  auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false);
+  auto *type =
+      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false);
   auto *step = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
                                       "optgraph_step", module);
   llvm::IRBuilder<> builder(llvm::BasicBlock::Create(ctx, "entry", step));
@@ -286,7 +287,8 @@ createHostTargetMachine(StringRef cpu, Location loc) {
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::Triple triple(llvm::sys::getProcessTriple());
   std::string error;
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target) {
     emitError(loc) << "no LLVM target for " << triple.str() << ": " << error;
     return nullptr;
@@ -386,10 +388,10 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
   {
     int fd;
     SmallString<256> path;
-    if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
-            "optgraph-step", "o", fd, path))
-      return emitError(loc) << "cannot create a temporary object file: "
-                            << ec.message();
+    if (std::error_code ec =
+            llvm::sys::fs::createTemporaryFile("optgraph-step", "o", fd, path))
+      return emitError(loc)
+             << "cannot create a temporary object file: " << ec.message();
     object.path = std::string(path);
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     llvm::legacy::PassManager codegen;
@@ -414,8 +416,8 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
     return failure();
   TemporaryFile manifest{*tempManifest};
   std::string errorMessage;
-  SmallVector<StringRef> args = {*linker, "-shared", "-o", library.path,
-                                 object.path, "-lm"};
+  SmallVector<StringRef> args = {*linker,      "-shared",   "-o",
+                                 library.path, object.path, "-lm"};
   int status = llvm::sys::ExecuteAndWait(*linker, args, std::nullopt, {}, 0, 0,
                                          &errorMessage);
   if (status != 0)
@@ -423,8 +425,9 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
                           << (errorMessage.empty() ? "" : ": ") << errorMessage;
   if (failed(writeFile(manifest.path, renderManifest(signature), loc)))
     return failure();
-  for (auto [from, to] : {std::pair<TemporaryFile *, StringRef>{&library, outputPath},
-                          {&manifest, manifestPath}}) {
+  for (auto [from, to] :
+       {std::pair<TemporaryFile *, StringRef>{&library, outputPath},
+        {&manifest, manifestPath}}) {
     if (std::error_code ec = llvm::sys::fs::rename(from->path, to))
       return emitError(loc) << "cannot write '" << to << "': " << ec.message();
     from->path.clear();

@@ -11,8 +11,8 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace optgraph {
 #define GEN_PASS_DEF_OPTGRAPHTILEANDVECTORIZE
@@ -47,7 +47,8 @@ struct TileAndVectorizePass
     SmallVector<int64_t> sizes(tileSizes.begin(), tileSizes.end());
     if (sizes.empty())
       sizes = {8, 16, 64};
-    if (sizes.size() != 3 || llvm::any_of(sizes, [](int64_t s) { return s < 1; })) {
+    if (sizes.size() != 3 ||
+        llvm::any_of(sizes, [](int64_t s) { return s < 1; })) {
       getOperation().emitError("tile-sizes must be three positive integers");
       return signalPassFailure();
     }

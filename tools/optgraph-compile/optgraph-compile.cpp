@@ -39,13 +39,16 @@ static cl::opt<std::string>
                      cl::desc("Manifest path (default: the output with a "
                               ".json extension)"),
                      cl::value_desc("step.json"), cl::cat(category));
-static cl::opt<std::string> entryName(
-    "entry", cl::desc("Step function (default: the only public function)"), cl::cat(category));
+static cl::opt<std::string>
+    entryName("entry",
+              cl::desc("Step function (default: the only public function)"),
+              cl::cat(category));
 static cl::opt<std::string> targetName("target",
                                        cl::desc("Target: cpu (the default)"),
                                        cl::init("cpu"), cl::cat(category));
 static cl::opt<std::string>
-    cpuName("cpu", cl::desc("Host CPU to tune for: 'native' or an LLVM CPU name"),
+    cpuName("cpu",
+            cl::desc("Host CPU to tune for: 'native' or an LLVM CPU name"),
             cl::init("native"), cl::cat(category));
 static cl::opt<bool> vectorize("vectorize",
                                cl::desc("Tile and vectorize the matmuls"),
@@ -102,7 +105,8 @@ int main(int argc, char **argv) {
   optgraph::StepLibraryOptions options;
   options.cpu = cpuName;
   options.vectorize = vectorize;
-  options.matmulTileSizes.assign(matmulTileSizes.begin(), matmulTileSizes.end());
+  options.matmulTileSizes.assign(matmulTileSizes.begin(),
+                                 matmulTileSizes.end());
   if (failed(optgraph::compileStepLibrary(*module, *signature, outputFilename,
                                           manifestPath, options)))
     return 1;

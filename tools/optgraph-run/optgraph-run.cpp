@@ -62,8 +62,8 @@ bool isWritableDirectory(const std::string &dir, std::string &error) {
     return false;
   }
   if (access(dir.c_str(), W_OK | X_OK) != 0) {
-    error = "output folder '" + dir + "' is not writable: " +
-            std::strerror(errno);
+    error =
+        "output folder '" + dir + "' is not writable: " + std::strerror(errno);
     return false;
   }
   return true;
@@ -140,8 +140,8 @@ int main(int argc, char **argv) {
   size_t first = manifest.inputs.size();
   for (size_t i = 0; i < manifest.outputs.size(); ++i) {
     const TensorSpec &spec = manifest.outputs[i];
-    std::string temp = outDir + "/." + spec.name + ".npy.tmp-" +
-                       std::to_string(getpid());
+    std::string temp =
+        outDir + "/." + spec.name + ".npy.tmp-" + std::to_string(getpid());
     temporaries.push_back(temp);
     if (!writeNpy(temp, spec.dtype, spec.shape, pointers[first + i],
                   spec.byteSize(), error)) {
@@ -159,7 +159,7 @@ int main(int argc, char **argv) {
   }
   if (verbose)
     std::printf("optgraph-run: read %zu arrays from %s, wrote %zu to %s\n",
-                manifest.inputs.size(), inDir.c_str(),
-                manifest.outputs.size(), outDir.c_str());
+                manifest.inputs.size(), inDir.c_str(), manifest.outputs.size(),
+                outDir.c_str());
   return 0;
 }

@@ -26,8 +26,8 @@ bool readNpy(const std::string &path, const std::string &dtype,
 
 /// Writes a version 1.0 .npy file.
 bool writeNpy(const std::string &path, const std::string &dtype,
-              const std::vector<int64_t> &shape, const void *data,
-              size_t bytes, std::string &error);
+              const std::vector<int64_t> &shape, const void *data, size_t bytes,
+              std::string &error);
 
 /// "(3, 4)" as NumPy prints shapes.
 std::string formatShape(const std::vector<int64_t> &shape);

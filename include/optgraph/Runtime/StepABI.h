@@ -7,8 +7,8 @@
  *       "inputs":  [{"name", "role", "dtype", "shape", ["index_bound"]}...],
  *       "outputs": [...]}
  *     dtype is a NumPy dtype string ("<f4" or "<i8"). role is one of param,
- *     grad, state, step, hyper (or input/output for unnamed tensors). An output named
- *     like an input is that input's next value. index_bound, when present,
+ *     grad, state, step, hyper (or input/output for unnamed tensors). An output
+ *named like an input is that input's next value. index_bound, when present,
  *     says every element must lie in [0, index_bound).
  *
  *   void optgraph_step(void **buffers);

@@ -52,8 +52,8 @@ SmallVector<utils::IteratorType> parallel(unsigned rank) {
 }
 
 /// C = op(A)·op(B) where op transposes when asked; C is n×m in f32.
-Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs, bool transposeLhs,
-             bool transposeRhs) {
+Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
+             bool transposeLhs, bool transposeRhs) {
   auto lhsType = cast<RankedTensorType>(lhs.getType());
   auto rhsType = cast<RankedTensorType>(rhs.getType());
   int64_t rows = lhsType.getDimSize(transposeLhs ? 1 : 0);
@@ -68,9 +68,9 @@ Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs, bool transposeLhs
   auto map = [&](AffineExpr d0, AffineExpr d1) {
     return AffineMapAttr::get(AffineMap::get(3, 0, {d0, d1}, ctx));
   };
-  ArrayAttr maps = b.getArrayAttr({transposeLhs ? map(k, i) : map(i, k),
-                                   transposeRhs ? map(j, k) : map(k, j),
-                                   map(i, j)});
+  ArrayAttr maps =
+      b.getArrayAttr({transposeLhs ? map(k, i) : map(i, k),
+                      transposeRhs ? map(j, k) : map(k, j), map(i, j)});
   return linalg::MatmulOp::create(
              b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
              ValueRange{init},
@@ -178,14 +178,14 @@ struct DctBasisLowering : OpRewritePattern<DctBasisOp> {
                                          type.getElementType());
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
-        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(2)},
-        parallel(2), [&](OpBuilder &b, Location l, ValueRange) {
+        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(2)}, parallel(2),
+        [&](OpBuilder &b, Location l, ValueRange) {
           Value row = arith::IndexCastOp::create(
               b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 0));
           Value col = arith::IndexCastOp::create(
               b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 1));
-          linalg::YieldOp::create(
-              b, l, dctEntry(b, l, row, col, size, op.getKind()));
+          linalg::YieldOp::create(b, l,
+                                  dctEntry(b, l, row, col, size, op.getKind()));
         });
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
@@ -231,10 +231,10 @@ struct GatherLowering : OpRewritePattern<GatherOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(GatherOp op,
                                 PatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op, gatherSlices(rewriter, op.getLoc(),
-                                        op.getProjected(), op.getIndices(),
-                                        op.getType().getShape(),
-                                        selectionDim(op.getSide())));
+    rewriter.replaceOp(op,
+                       gatherSlices(rewriter, op.getLoc(), op.getProjected(),
+                                    op.getIndices(), op.getType().getShape(),
+                                    selectionDim(op.getSide())));
     return success();
   }
 };
@@ -314,8 +314,9 @@ struct SelectLowering : OpRewritePattern<SelectOp> {
     Value indicesInit =
         filledTensor(rewriter, loc, {rank}, i64Constant(rewriter, loc, 0));
     auto scan = scf::ForOp::create(
-        rewriter, loc, zero, arith::ConstantIndexOp::create(rewriter, loc, size),
-        one, ValueRange{indicesInit, zero},
+        rewriter, loc, zero,
+        arith::ConstantIndexOp::create(rewriter, loc, size), one,
+        ValueRange{indicesInit, zero},
         [&](OpBuilder &b, Location l, Value iv, ValueRange iterArgs) {
           Value indices = iterArgs[0], count = iterArgs[1];
           Value rankOfIv = tensor::ExtractOp::create(b, l, ranks, iv);
@@ -368,8 +369,8 @@ struct RotateLowering : OpRewritePattern<RotateOp> {
                                    AffineMap::get(2, 0, {k}, ctx)},
             {utils::IteratorType::parallel, utils::IteratorType::reduction},
             [&](OpBuilder &b, Location l, ValueRange args) {
-              Value same = arith::CmpIOp::create(
-                  b, l, arith::CmpIPredicate::eq, args[0], args[1]);
+              Value same = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                                 args[0], args[1]);
               Value position = arith::IndexCastOp::create(
                   b, l, i64, linalg::IndexOp::create(b, l, 1));
               linalg::YieldOp::create(
@@ -427,8 +428,8 @@ struct AdamLowering : OpRewritePattern<AdamOp> {
     Value t = arith::SIToFPOp::create(rewriter, loc, rewriter.getF64Type(),
                                       op.getStep());
     auto inverseCorrection = [&](double beta) -> Value {
-      Value power =
-          math::PowFOp::create(rewriter, loc, f64Constant(rewriter, loc, beta), t);
+      Value power = math::PowFOp::create(rewriter, loc,
+                                         f64Constant(rewriter, loc, beta), t);
       Value correction = arith::SubFOp::create(
           rewriter, loc, f64Constant(rewriter, loc, 1.0), power);
       Value inverse = arith::DivFOp::create(
@@ -460,9 +461,8 @@ struct AdamLowering : OpRewritePattern<AdamOp> {
                            mul(f32Constant(b, l, 1.0 - beta1), a));
           Value newV = add(mul(f32Constant(b, l, beta2), v),
                            mul(f32Constant(b, l, 1.0 - beta2), mul(a, a)));
-          Value denom =
-              add(math::SqrtOp::create(b, l, mul(newV, scale2)),
-                  f32Constant(b, l, eps));
+          Value denom = add(math::SqrtOp::create(b, l, mul(newV, scale2)),
+                            f32Constant(b, l, eps));
           Value direction =
               arith::DivFOp::create(b, l, mul(newM, scale1), denom);
           linalg::YieldOp::create(b, l, ValueRange{newM, newV, direction});
@@ -500,8 +500,9 @@ struct ApplyLowering : OpRewritePattern<ApplyOp> {
     Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
                                          type.getElementType());
     auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{type}, ValueRange{op.getParam(), op.getUpdate()},
-        ValueRange{init}, SmallVector<AffineMap>(3, identity), parallel(rank),
+        rewriter, loc, TypeRange{type},
+        ValueRange{op.getParam(), op.getUpdate()}, ValueRange{init},
+        SmallVector<AffineMap>(3, identity), parallel(rank),
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value decayed = arith::MulFOp::create(b, l, args[0], decay);
           Value delta = arith::MulFOp::create(b, l, args[1], step);

@@ -41,12 +41,11 @@ static ParseResult parseEnumKeyword(OpAsmParser &parser, EnumAttrT &attr) {
 /// Every tensor the dialect handles has a static shape: lowering sizes the
 /// basis, the top-k and the kernels from it.
 static LogicalResult verifyStaticShapes(Operation *op) {
-  for (Type type : llvm::concat<Type>(op->getOperandTypes(),
-                                      op->getResultTypes())) {
+  for (Type type :
+       llvm::concat<Type>(op->getOperandTypes(), op->getResultTypes())) {
     auto shaped = dyn_cast<ShapedType>(type);
     if (shaped && !shaped.hasStaticShape())
-      return op->emitOpError("expects statically shaped tensors, got ")
-             << type;
+      return op->emitOpError("expects statically shaped tensors, got ") << type;
   }
   return success();
 }
@@ -73,9 +72,8 @@ static SmallVector<int64_t, 2> lowRankShape(ArrayRef<int64_t> shape, Side side,
 
 static LogicalResult verifyRank(Operation *op, int64_t rank, int64_t size) {
   if (rank < 1 || rank > size)
-    return op->emitOpError("rank ")
-           << rank << " is outside 1.." << size
-           << " (the number of basis vectors)";
+    return op->emitOpError("rank ") << rank << " is outside 1.." << size
+                                    << " (the number of basis vectors)";
   return success();
 }
 
@@ -222,9 +220,9 @@ LogicalResult RotateOp::verify() {
       failed(verifyResolvedSide(*this, getSide())))
     return failure();
   int64_t rank = getOldIndices().getType().getDimSize(0);
-  int64_t momentsRank =
-      getSide() == Side::right ? getExpAvg().getType().getDimSize(1)
-                               : getExpAvg().getType().getDimSize(0);
+  int64_t momentsRank = getSide() == Side::right
+                            ? getExpAvg().getType().getDimSize(1)
+                            : getExpAvg().getType().getDimSize(0);
   if (momentsRank != rank)
     return emitOpError("moments hold ")
            << momentsRank << " basis slices but the indices select " << rank;
@@ -331,10 +329,10 @@ LogicalResult LowRankAdamWOp::verify() {
   Side side = getResolvedSide();
   if (failed(verifyRank(*this, getRank(), basisSize(shape, side))))
     return failure();
-  return verifyShape(*this,
-                     side == Side::right ? "moments (right side)"
-                                         : "moments (left side)",
-                     getExpAvg().getType(), lowRankShape(shape, side, getRank()));
+  return verifyShape(
+      *this,
+      side == Side::right ? "moments (right side)" : "moments (left side)",
+      getExpAvg().getType(), lowRankShape(shape, side, getRank()));
 }
 
 #define GET_OP_CLASSES

@@ -25,13 +25,13 @@ struct DecomposeAdamW : OpRewritePattern<AdamWOp> {
     Location loc = op.getLoc();
     Type type = op.getParam().getType();
     auto adam = AdamOp::create(rewriter, loc, TypeRange{type, type, type},
-                               op.getExpAvg(), op.getExpAvgSq(), op.getGrad(), op.getStep(), op.getBeta1Attr(),
+                               op.getExpAvg(), op.getExpAvgSq(), op.getGrad(),
+                               op.getStep(), op.getBeta1Attr(),
                                op.getBeta2Attr(), op.getEpsAttr());
-    auto apply = ApplyOp::create(rewriter, loc, type, op.getParam(),
-                                 adam.getDirection(), op.getLrScale(),
-                                 op.getLrAttr(),
-                                 op.getWeightDecayAttr(),
-                                 rewriter.getF64FloatAttr(1.0));
+    auto apply =
+        ApplyOp::create(rewriter, loc, type, op.getParam(), adam.getDirection(),
+                        op.getLrScale(), op.getLrAttr(),
+                        op.getWeightDecayAttr(), rewriter.getF64FloatAttr(1.0));
     rewriter.replaceOp(op, ValueRange{apply.getNewParam(), adam.getNewExpAvg(),
                                       adam.getNewExpAvgSq()});
     return success();
@@ -87,9 +87,8 @@ struct DecomposeLowRankAdamW : OpRewritePattern<LowRankAdamWOp> {
         return arith::ConstantOp::create(rewriter, loc,
                                          rewriter.getIntegerAttr(i64, value));
       };
-      Value isFirst = arith::CmpIOp::create(rewriter, loc,
-                                            arith::CmpIPredicate::eq, step,
-                                            constant(1));
+      Value isFirst = arith::CmpIOp::create(
+          rewriter, loc, arith::CmpIPredicate::eq, step, constant(1));
       Value phase = arith::RemSIOp::create(rewriter, loc, step,
                                            constant(op.getInterval()));
       Value onInterval = arith::CmpIOp::create(
@@ -117,8 +116,8 @@ struct DecomposeLowRankAdamW : OpRewritePattern<LowRankAdamWOp> {
               yielded.append({op.getExpAvg(), op.getExpAvgSq()});
             scf::YieldOp::create(b, loc, yielded);
           });
-      subspace = Subspace{ifOp.getResult(0), ifOp.getResult(1),
-                          op.getExpAvg(), op.getExpAvgSq()};
+      subspace = Subspace{ifOp.getResult(0), ifOp.getResult(1), op.getExpAvg(),
+                          op.getExpAvgSq()};
       if (op.getRotate()) {
         subspace.expAvg = ifOp.getResult(2);
         subspace.expAvgSq = ifOp.getResult(3);
@@ -126,19 +125,17 @@ struct DecomposeLowRankAdamW : OpRewritePattern<LowRankAdamWOp> {
     }
 
     Type momentType = op.getExpAvg().getType();
-    auto adam = AdamOp::create(rewriter, loc,
-                               TypeRange{momentType, momentType, momentType},
-                               subspace.expAvg,
-                               subspace.expAvgSq, subspace.lowRankGrad,
-                               op.getStep(), op.getBeta1Attr(),
-                               op.getBeta2Attr(), op.getEpsAttr());
+    auto adam = AdamOp::create(
+        rewriter, loc, TypeRange{momentType, momentType, momentType},
+        subspace.expAvg, subspace.expAvgSq, subspace.lowRankGrad, op.getStep(),
+        op.getBeta1Attr(), op.getBeta2Attr(), op.getEpsAttr());
     Value update = ProjectBackOp::create(rewriter, loc, op.getParam().getType(),
                                          adam.getDirection(), basis,
                                          subspace.indices, side);
-    auto apply = ApplyOp::create(rewriter, loc, op.getParam().getType(),
-                                 op.getParam(), update, op.getLrScale(),
-                                 op.getLrAttr(), op.getWeightDecayAttr(),
-                                 op.getScaleAttr());
+    auto apply =
+        ApplyOp::create(rewriter, loc, op.getParam().getType(), op.getParam(),
+                        update, op.getLrScale(), op.getLrAttr(),
+                        op.getWeightDecayAttr(), op.getScaleAttr());
     rewriter.replaceOp(op, ValueRange{apply.getNewParam(), adam.getNewExpAvg(),
                                       adam.getNewExpAvgSq(), subspace.indices});
     return success();

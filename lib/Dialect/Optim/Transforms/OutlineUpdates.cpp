@@ -24,7 +24,8 @@ std::string updateKey(Operation *op) {
   llvm::raw_string_ostream os(key);
   os << op->getName() << "(";
   llvm::interleaveComma(op->getOperandTypes(), os);
-  os << ")" << op->getPropertiesAsAttribute() << op->getDiscardableAttrDictionary();
+  os << ")" << op->getPropertiesAsAttribute()
+     << op->getDiscardableAttrDictionary();
   return key;
 }
 
@@ -33,8 +34,8 @@ std::string updateName(Operation *op) {
   std::string name;
   llvm::raw_string_ostream os(name);
   os << op->getName().stripDialect() << "_";
-  llvm::interleave(cast<RankedTensorType>(op->getOperand(0).getType()).getShape(),
-                   os, "x");
+  llvm::interleave(
+      cast<RankedTensorType>(op->getOperand(0).getType()).getShape(), os, "x");
   if (auto lowRank = dyn_cast<LowRankAdamWOp>(op))
     os << "_r" << lowRank.getRank();
   return name;
@@ -56,10 +57,10 @@ struct OptimOutlineUpdatesPass
       func::FuncOp &callee = functions[updateKey(op)];
       if (!callee) {
         OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
-        callee = func::FuncOp::create(
-            builder, op->getLoc(), updateName(op),
-            builder.getFunctionType(op->getOperandTypes(),
-                                    op->getResultTypes()));
+        callee =
+            func::FuncOp::create(builder, op->getLoc(), updateName(op),
+                                 builder.getFunctionType(op->getOperandTypes(),
+                                                         op->getResultTypes()));
         callee.setPrivate();
         symbols.insert(callee); // Renames on a collision.
         Block *entry = callee.addEntryBlock();
