@@ -15,7 +15,8 @@ config.test_exec_root = os.path.join(config.optgraph_obj_root, "test")
 
 python = config.python_executable or sys.executable
 config.substitutions.append(("%python", python))
-config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%optgraph_obj_root", config.optgraph_obj_root))
+config.substitutions.append(("%mlir_dir", config.mlir_dir))
 config.environment["PYTHONPATH"] = config.optgraph_python_dir
 config.environment["OPTGRAPH_TOOLS_DIR"] = config.optgraph_tools_dir
 
