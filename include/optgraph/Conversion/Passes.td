@@ -9,8 +9,9 @@ def ConvertOptimToLinalg : Pass<"convert-optim-to-linalg"> {
   let summary = "Lower optim primitives to linalg, tensor, arith, math and scf";
   let description = [{
     The reference lowering, used by the CPU pipeline. The basis is computed
-    by a `linalg.generic` from integer phases (k·(2j+1) mod 4N), so no angle
-    loses precision for large N; projections are `linalg.matmul`s (with
+    by a `linalg.generic` from integer phases (k·(2j+1) mod 4N) looked up in
+    a table of 4N cosines, so no angle loses precision for large N and a
+    basis costs 4N cosines, not N²; projections are `linalg.matmul`s (with
     transposed indexing maps for Qᵀ·G and u·Q[:, idx]ᵀ) over gathered basis
     columns; the top-k is a rank count followed by an ordered scan, which
     yields ascending indices with ties to the smaller index; Adam, the weight

@@ -82,12 +82,34 @@ Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
 /// (right) slice, the row of an r×m (left) one.
 unsigned selectionDim(Side side) { return side == Side::right ? 1 : 0; }
 
+/// cos(π·p/(2N)) for p in [0, 4N), in f64. Every basis entry is one of these
+/// times its row's norm, so a basis costs 4N cosines, not N².
+Value cosineTable(OpBuilder &b, Location loc, int64_t size) {
+  auto type = RankedTensorType::get({4 * size}, b.getF64Type());
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), b.getF64Type());
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
+             SmallVector<AffineMap>{b.getMultiDimIdentityMap(1)}, parallel(1),
+             [&](OpBuilder &nb, Location nl, ValueRange) {
+               Value phase = arith::IndexCastOp::create(
+                   nb, nl, nb.getI64Type(), linalg::IndexOp::create(nb, nl, 0));
+               Value angle = arith::MulFOp::create(
+                   nb, nl,
+                   arith::UIToFPOp::create(nb, nl, nb.getF64Type(), phase),
+                   f64Constant(nb, nl, M_PI / (2.0 * size)));
+               linalg::YieldOp::create(
+                   nb, nl, math::CosOp::create(nb, nl, angle).getResult());
+             })
+      .getResult(0);
+}
+
 /// Q[row, col] of the N×N basis `kind`, for i64 `row` and `col`, in f32.
 /// D[k, j] = c_k·sqrt(2/N)·cos(π·k·(2j+1)/(2N)); Q = D (dct3) or Dᵀ (dct2).
-/// The phase k·(2j+1) is reduced modulo 4N exactly in integers, so the
-/// cosine's argument stays in [0, 2π) whatever N is.
-Value dctEntry(OpBuilder &b, Location l, Value row, Value col, int64_t size,
-               BasisKind kind) {
+/// The phase k·(2j+1) is reduced modulo 4N exactly in integers and looks
+/// its cosine up in `table` (cosineTable), so no angle loses precision
+/// whatever N is.
+Value dctEntry(OpBuilder &b, Location l, Value table, Value row, Value col,
+               int64_t size, BasisKind kind) {
   Value k = kind == BasisKind::dct2 ? col : row;
   Value j = kind == BasisKind::dct2 ? row : col;
   Value twoJPlusOne = arith::AddIOp::create(
@@ -96,16 +118,15 @@ Value dctEntry(OpBuilder &b, Location l, Value row, Value col, int64_t size,
   Value phase =
       arith::RemUIOp::create(b, l, arith::MulIOp::create(b, l, k, twoJPlusOne),
                              i64Constant(b, l, 4 * size));
-  Value angle = arith::MulFOp::create(
-      b, l, arith::UIToFPOp::create(b, l, b.getF64Type(), phase),
-      f64Constant(b, l, M_PI / (2.0 * size)));
+  Value cosine = tensor::ExtractOp::create(
+      b, l, table,
+      ValueRange{arith::IndexCastOp::create(b, l, b.getIndexType(), phase)});
   Value isFirst = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, k,
                                         i64Constant(b, l, 0));
   Value norm = arith::SelectOp::create(
       b, l, isFirst, f64Constant(b, l, std::sqrt(1.0 / size)),
       f64Constant(b, l, std::sqrt(2.0 / size)));
-  Value value =
-      arith::MulFOp::create(b, l, norm, math::CosOp::create(b, l, angle));
+  Value value = arith::MulFOp::create(b, l, norm, cosine);
   return arith::TruncFOp::create(b, l, b.getF32Type(), value);
 }
 
@@ -151,6 +172,7 @@ Value selectedBasisColumns(OpBuilder &b, Location loc, Value basis,
       AffineMap::get(2, 0, {getAffineDimExpr(1, ctx)}, ctx),
       AffineMap::getMultiDimIdentityMap(2, ctx)};
   BasisKind kind = dct.getKind();
+  Value table = cosineTable(b, loc, size);
   return linalg::GenericOp::create(
              b, loc, TypeRange{init.getType()}, ValueRange{indices},
              ValueRange{init}, maps, parallel(2),
@@ -158,7 +180,7 @@ Value selectedBasisColumns(OpBuilder &b, Location loc, Value basis,
                Value row = arith::IndexCastOp::create(
                    nb, nl, nb.getI64Type(), linalg::IndexOp::create(nb, nl, 0));
                linalg::YieldOp::create(
-                   nb, nl, dctEntry(nb, nl, row, args[0], size, kind));
+                   nb, nl, dctEntry(nb, nl, table, row, args[0], size, kind));
              })
       .getResult(0);
 }
@@ -174,6 +196,7 @@ struct DctBasisLowering : OpRewritePattern<DctBasisOp> {
     Location loc = op.getLoc();
     RankedTensorType type = op.getType();
     int64_t size = type.getDimSize(0);
+    Value table = cosineTable(rewriter, loc, size);
     Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
                                          type.getElementType());
     auto generic = linalg::GenericOp::create(
@@ -184,8 +207,8 @@ struct DctBasisLowering : OpRewritePattern<DctBasisOp> {
               b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 0));
           Value col = arith::IndexCastOp::create(
               b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 1));
-          linalg::YieldOp::create(b, l,
-                                  dctEntry(b, l, row, col, size, op.getKind()));
+          linalg::YieldOp::create(
+              b, l, dctEntry(b, l, table, row, col, size, op.getKind()));
         });
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
