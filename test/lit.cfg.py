@@ -17,6 +17,9 @@ python = config.python_executable or sys.executable
 config.substitutions.append(("%python", python))
 config.substitutions.append(("%optgraph_obj_root", config.optgraph_obj_root))
 config.substitutions.append(("%mlir_dir", config.mlir_dir))
+config.substitutions.append(("%mlir_include", config.mlir_include_dir))
+config.substitutions.append(("%optgraph_src_root",
+                             os.path.dirname(config.test_source_root)))
 config.environment["PYTHONPATH"] = config.optgraph_python_dir
 config.environment["OPTGRAPH_TOOLS_DIR"] = config.optgraph_tools_dir
 
