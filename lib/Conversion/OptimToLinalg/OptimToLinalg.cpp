@@ -82,25 +82,41 @@ Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
 /// (right) slice, the row of an r×m (left) one.
 unsigned selectionDim(Side side) { return side == Side::right ? 1 : 0; }
 
+/// A tensor of `type` whose element at position p (as i64 indices) is
+/// `element(p)`: a linalg.generic with no inputs.
+Value generateTensor(
+    OpBuilder &b, Location loc, RankedTensorType type,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> element) {
+  unsigned rank = type.getRank();
+  Value init =
+      tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
+             SmallVector<AffineMap>{b.getMultiDimIdentityMap(rank)},
+             parallel(rank),
+             [&](OpBuilder &nb, Location nl, ValueRange) {
+               SmallVector<Value> position;
+               for (unsigned d = 0; d < rank; ++d)
+                 position.push_back(arith::IndexCastOp::create(
+                     nb, nl, nb.getI64Type(),
+                     linalg::IndexOp::create(nb, nl, d)));
+               linalg::YieldOp::create(nb, nl, element(nb, nl, position));
+             })
+      .getResult(0);
+}
+
 /// cos(π·p/(2N)) for p in [0, 4N), in f64. Every basis entry is one of these
 /// times its row's norm, so a basis costs 4N cosines, not N².
 Value cosineTable(OpBuilder &b, Location loc, int64_t size) {
   auto type = RankedTensorType::get({4 * size}, b.getF64Type());
-  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), b.getF64Type());
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
-             SmallVector<AffineMap>{b.getMultiDimIdentityMap(1)}, parallel(1),
-             [&](OpBuilder &nb, Location nl, ValueRange) {
-               Value phase = arith::IndexCastOp::create(
-                   nb, nl, nb.getI64Type(), linalg::IndexOp::create(nb, nl, 0));
-               Value angle = arith::MulFOp::create(
-                   nb, nl,
-                   arith::UIToFPOp::create(nb, nl, nb.getF64Type(), phase),
-                   f64Constant(nb, nl, M_PI / (2.0 * size)));
-               linalg::YieldOp::create(
-                   nb, nl, math::CosOp::create(nb, nl, angle).getResult());
-             })
-      .getResult(0);
+  return generateTensor(
+      b, loc, type, [&](OpBuilder &nb, Location nl, ValueRange position) {
+        Value angle = arith::MulFOp::create(
+            nb, nl,
+            arith::UIToFPOp::create(nb, nl, nb.getF64Type(), position[0]),
+            f64Constant(nb, nl, M_PI / (2.0 * size)));
+        return math::CosOp::create(nb, nl, angle).getResult();
+      });
 }
 
 /// Q[row, col] of the N×N basis `kind`, for i64 `row` and `col`, in f32.
@@ -197,20 +213,13 @@ struct DctBasisLowering : OpRewritePattern<DctBasisOp> {
     RankedTensorType type = op.getType();
     int64_t size = type.getDimSize(0);
     Value table = cosineTable(rewriter, loc, size);
-    Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
-                                         type.getElementType());
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
-        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(2)}, parallel(2),
-        [&](OpBuilder &b, Location l, ValueRange) {
-          Value row = arith::IndexCastOp::create(
-              b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 0));
-          Value col = arith::IndexCastOp::create(
-              b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 1));
-          linalg::YieldOp::create(
-              b, l, dctEntry(b, l, table, row, col, size, op.getKind()));
-        });
-    rewriter.replaceOp(op, generic.getResult(0));
+    Value basis =
+        generateTensor(rewriter, loc, type,
+                       [&](OpBuilder &b, Location l, ValueRange position) {
+                         return dctEntry(b, l, table, position[0], position[1],
+                                         size, op.getKind());
+                       });
+    rewriter.replaceOp(op, basis);
     return success();
   }
 };
