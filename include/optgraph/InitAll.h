@@ -7,7 +7,8 @@
 
 namespace optgraph {
 
-/// Adds the optim dialect to `registry`.
+/// Adds the optim dialect, its external interface models and the LLVM IR
+/// translations that kernel serialization needs to `registry`.
 void registerAllDialects(mlir::DialectRegistry &registry);
 
 /// Registers optgraph's passes and named pipelines with the global registry.

@@ -9,6 +9,8 @@
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -38,6 +40,56 @@ void optgraph::buildCpuPipeline(OpPassManager &pm,
     pm.addPass(createCanonicalizerPass());
   }
 
+  addBufferization(pm);
+
+  // Buffers → LLVM.
+  pm.addPass(createConvertLinalgToLoopsPass());
+  VectorTransferToSCFOptions vectorToSCF;
+  vectorToSCF.enableFullUnroll();
+  pm.addPass(createConvertVectorToSCFPass(vectorToSCF));
+  pm.addPass(createSCFToControlFlowPass());
+  addHostToLLVM(pm);
+}
+
+void optgraph::buildCudaPipeline(OpPassManager &pm,
+                                 const CudaPipelineOptions &options) {
+  // optim → fused ops → kernel launches on tensors. No outlining: launches
+  // are few per parameter and kernels are shared by shape anyway, and a
+  // step in one function lets every result be written in place.
+  pm.addPass(optim::createOptimDecompose());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(optim::createOptimFuse());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createConvertOptimToGPU());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  addBufferization(pm);
+
+  // Host code: device buffers, one stream, one synchronization per step.
+  pm.addNestedPass<func::FuncOp>(createOptgraphGpuHostLowering());
+  pm.addNestedPass<func::FuncOp>(createOptgraphGpuAsyncChain());
+
+  // Kernels → NVVM → cubin (ptxas from the CUDA toolkit).
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.chip;
+  target.features = options.features;
+  target.optLevel = options.optLevel;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  kernels.addPass(createSCFToControlFlowPass());
+  kernels.addPass(createConvertGpuOpsToNVVMOps());
+  kernels.addPass(createCanonicalizerPass());
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+  // Tokens cross the refresh branch as block arguments: lower scf first.
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createGpuToLLVMConversionPass());
+  pm.addPass(createGpuModuleToBinaryPass());
+  addHostToLLVM(pm);
+}
+
+void optgraph::addBufferization(OpPassManager &pm) {
   // Tensors → buffers. Results become out-parameters so that the compiled
   // step takes `(in..., out...)` memrefs; optgraph-compile wraps that in the
   // flat C ABI.
@@ -55,13 +107,9 @@ void optgraph::buildCpuPipeline(OpPassManager &pm,
   bufferization::buildBufferDeallocationPipeline(pm, deallocOptions);
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createCanonicalizerPass());
+}
 
-  // Buffers → LLVM.
-  pm.addPass(createConvertLinalgToLoopsPass());
-  VectorTransferToSCFOptions vectorToSCF;
-  vectorToSCF.enableFullUnroll();
-  pm.addPass(createConvertVectorToSCFPass(vectorToSCF));
-  pm.addPass(createSCFToControlFlowPass());
+void optgraph::addHostToLLVM(OpPassManager &pm) {
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToLLVMPass());
@@ -81,4 +129,9 @@ void optgraph::registerPipelines() {
       "optgraph-cpu-pipeline",
       "Compile an optim step to the LLVM dialect for the host CPU",
       buildCpuPipeline);
+  PassPipelineRegistration<CudaPipelineOptions>(
+      "optgraph-cuda-pipeline",
+      "Compile an optim step to fused CUDA kernels (cubins) and host code in "
+      "the LLVM dialect",
+      buildCudaPipeline);
 }

@@ -28,4 +28,37 @@ def ConvertOptimToLinalg : Pass<"convert-optim-to-linalg"> {
   ];
 }
 
+def ConvertOptimToGPU : Pass<"convert-optim-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Lower fused optim ops to GPU kernels launched on tensors";
+  let description = [{
+    Emits one `gpu.module @optgraph_kernels` and replaces every fused op
+    with `optim.launch`es of its kernels (one kernel per distinct shape and
+    variant, shared by all parameters that need it):
+    - `optim.project_select`: a tiled matmul (64×64 tiles, 16×16 threads,
+      K staged through shared memory in slices of 16) whose epilogue stores
+      S and reduces the p-norm scores per block in a fixed order, then a
+      one-block top-k: scores, ranks (ties to the smaller index), and the
+      selected indices in ascending order through a block-wide prefix sum;
+    - `optim.project` (onto selected columns): the same matmul, storing;
+    - `optim.gather_adam` / `optim.adam`: one thread per moment element
+      (gather from S, binary search of the old indices for the rotation);
+    - `optim.project_back_apply`: the matmul with a W·decay − step·U
+      epilogue, reading and writing W once;
+    - `optim.adamw` / `optim.apply`: one elementwise kernel.
+    The basis is never stored: kernels generate its entries from the integer
+    phase k·(2j+1) mod 4N and a table of 4N cosines held in the GPU module.
+    Bias corrections and learning-rate factors are computed on the host and
+    passed by value. Run `optim-decompose` and `optim-fuse` first.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // OPTGRAPH_CONVERSION_PASSES_TD

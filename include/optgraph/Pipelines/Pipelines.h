@@ -22,7 +22,33 @@ struct CpuPipelineOptions
 void buildCpuPipeline(mlir::OpPassManager &pm,
                       const CpuPipelineOptions &options);
 
-/// Registers `optgraph-cpu-pipeline`.
+struct CudaPipelineOptions
+    : public mlir::PassPipelineOptions<CudaPipelineOptions> {
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("GPU architecture (sm_80, sm_90)"),
+                           llvm::cl::init("sm_90")};
+  Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX features; sm_90 needs PTX 7.8 or later"),
+      llvm::cl::init("+ptx80")};
+  Option<int> optLevel{*this, "opt-level",
+                       llvm::cl::desc("Optimization level of the kernels"),
+                       llvm::cl::init(3)};
+};
+
+/// optim → fused kernels → cubins embedded in host code in the LLVM dialect
+/// that calls the mgpu* runtime (lib/Runtime/CudaRuntime).
+void buildCudaPipeline(mlir::OpPassManager &pm,
+                       const CudaPipelineOptions &options);
+
+/// One-shot bufferization with results as out-parameters, then
+/// deallocation; shared by both pipelines.
+void addBufferization(mlir::OpPassManager &pm);
+
+/// Host code (scf already lowered) → LLVM dialect; shared by both pipelines.
+void addHostToLLVM(mlir::OpPassManager &pm);
+
+/// Registers `optgraph-cpu-pipeline` and `optgraph-cuda-pipeline`.
 void registerPipelines();
 
 } // namespace optgraph

@@ -31,4 +31,34 @@ def OptgraphTileAndVectorize
   ];
 }
 
+def OptgraphGpuHostLowering
+    : Pass<"optgraph-gpu-host-lowering", "::mlir::func::FuncOp"> {
+  let summary = "Turn a bufferized GPU step's host code into gpu ops";
+  let description = [{
+    In the host code of a CUDA step every data buffer (f32 or i64 elements)
+    is device memory: `memref.alloc`, `memref.dealloc` and `memref.copy` of
+    such buffers become `gpu.alloc`, `gpu.dealloc` and `gpu.memcpy`, and
+    `optim.launch` on buffers becomes `gpu.launch_func`. Bufferization's own
+    bookkeeping (index and i1 lists that the host reads) stays in host
+    memory. The pass fails if host code would load or store a device buffer.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def OptgraphGpuAsyncChain
+    : Pass<"optgraph-gpu-async-chain", "::mlir::func::FuncOp"> {
+  let summary = "Run a function's GPU work on one stream, synchronizing once";
+  let description = [{
+    Threads one `!gpu.async.token` through every GPU op of the function in
+    program order, through `scf.if` (the token is yielded by both
+    branches), starting with a `gpu.wait async` and ending with one
+    blocking `gpu.wait` before the return. Unlike `gpu-async-region`, which
+    synchronizes with the host at the end of every block, the refresh
+    branch of a step costs no host synchronization: the host only decides
+    which kernels to enqueue. Other region ops holding GPU work are
+    rejected.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 #endif // OPTGRAPH_TRANSFORMS_PASSES_TD

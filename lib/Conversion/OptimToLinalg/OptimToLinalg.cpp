@@ -1,6 +1,7 @@
 //===- OptimToLinalg.cpp - lower optim primitives to linalg ---------------===//
 
 #include "optgraph/Conversion/OptimToLinalg/OptimToLinalg.h"
+#include "optgraph/Conversion/StepFactors.h"
 #include "optgraph/Dialect/Optim/IR/OptimOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -456,21 +457,10 @@ struct AdamLowering : OpRewritePattern<AdamOp> {
     double beta2 = op.getBeta2().convertToDouble();
     double eps = op.getEps().convertToDouble();
 
-    // 1/(1 − β^t) in f64: in f32, 1 − 0.999^t loses digits for small t.
-    Value t = arith::SIToFPOp::create(rewriter, loc, rewriter.getF64Type(),
-                                      op.getStep());
-    auto inverseCorrection = [&](double beta) -> Value {
-      Value power = math::PowFOp::create(rewriter, loc,
-                                         f64Constant(rewriter, loc, beta), t);
-      Value correction = arith::SubFOp::create(
-          rewriter, loc, f64Constant(rewriter, loc, 1.0), power);
-      Value inverse = arith::DivFOp::create(
-          rewriter, loc, f64Constant(rewriter, loc, 1.0), correction);
-      return arith::TruncFOp::create(rewriter, loc, rewriter.getF32Type(),
-                                     inverse);
-    };
-    Value scale1 = inverseCorrection(beta1);
-    Value scale2 = inverseCorrection(beta2);
+    Value scale1 = optgraph::inverseBiasCorrection(rewriter, loc, op.getStep(),
+                                                   beta1);
+    Value scale2 = optgraph::inverseBiasCorrection(rewriter, loc, op.getStep(),
+                                                   beta2);
 
     RankedTensorType type = op.getGrad().getType();
     Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
@@ -509,23 +499,10 @@ struct ApplyLowering : OpRewritePattern<ApplyOp> {
   LogicalResult matchAndRewrite(ApplyOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    double lr = op.getLr().convertToDouble();
-    double lrDecay = lr * op.getWeightDecay().convertToDouble();
-    double lrScale = lr * op.getScale().convertToDouble();
-    // Factors 1 − lr·wd and lr·scale: constants folded in f64, or scalars
-    // computed once per step from the schedule's lr_scale.
     Value decay, step;
-    if (Value factor = op.getLrScale()) {
-      decay = arith::SubFOp::create(
-          rewriter, loc, f32Constant(rewriter, loc, 1.0),
-          arith::MulFOp::create(rewriter, loc,
-                                f32Constant(rewriter, loc, lrDecay), factor));
-      step = arith::MulFOp::create(rewriter, loc,
-                                   f32Constant(rewriter, loc, lrScale), factor);
-    } else {
-      decay = f32Constant(rewriter, loc, 1.0 - lrDecay);
-      step = f32Constant(rewriter, loc, lrScale);
-    }
+    std::tie(decay, step) = optgraph::updateFactors(
+        rewriter, loc, op.getLrScale(), op.getLr().convertToDouble(),
+        op.getWeightDecay().convertToDouble(), op.getScale().convertToDouble());
     RankedTensorType type = op.getParam().getType();
     unsigned rank = type.getRank();
     AffineMap identity = rewriter.getMultiDimIdentityMap(rank);

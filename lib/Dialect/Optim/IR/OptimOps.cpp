@@ -2,6 +2,7 @@
 
 #include "optgraph/Dialect/Optim/IR/OptimOps.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -333,6 +334,149 @@ LogicalResult LowRankAdamWOp::verify() {
       *this,
       side == Side::right ? "moments (right side)" : "moments (left side)",
       getExpAvg().getType(), lowRankShape(shape, side, getRank()));
+}
+
+//===----------------------------------------------------------------------===//
+// ProjectSelectOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ProjectSelectOp::verify() {
+  if (failed(verifyStaticShapes(*this)) ||
+      failed(verifyResolvedSide(*this, getSide())))
+    return failure();
+  ArrayRef<int64_t> gradShape = getGrad().getType().getShape();
+  int64_t size = basisSize(gradShape, getSide());
+  if (failed(verifyBasis(*this, getBasis().getType(), size)) ||
+      failed(verifyShape(*this, "projection", getProjected().getType(),
+                         gradShape)))
+    return failure();
+  return verifyRank(*this, getIndices().getType().getDimSize(0), size);
+}
+
+//===----------------------------------------------------------------------===//
+// GatherAdamOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult GatherAdamOp::verify() {
+  if (failed(verifyStaticShapes(*this)) ||
+      failed(verifyResolvedSide(*this, getSide())) ||
+      failed(verifyMoments(*this, getBeta1().convertToDouble(),
+                           getBeta2().convertToDouble(),
+                           getEps().convertToDouble())))
+    return failure();
+  ArrayRef<int64_t> shape = getProjected().getType().getShape();
+  int64_t rank = getIndices().getType().getDimSize(0);
+  if (failed(verifyRank(*this, rank, basisSize(shape, getSide()))))
+    return failure();
+  if (getOldIndices() && getOldIndices().getType() != getIndices().getType())
+    return emitOpError("old indices ")
+           << getOldIndices().getType() << " differ in type from the indices "
+           << getIndices().getType();
+  SmallVector<int64_t, 2> moments = lowRankShape(shape, getSide(), rank);
+  for (Value value : llvm::concat<Value>(
+           ValueRange{getExpAvg(), getExpAvgSq()}, getResults()))
+    if (failed(verifyShape(*this, "moment", cast<ShapedType>(value.getType()),
+                           moments)))
+      return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ProjectBackApplyOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ProjectBackApplyOp::verify() {
+  if (failed(verifyStaticShapes(*this)) ||
+      failed(verifyResolvedSide(*this, getSide())) ||
+      failed(verifyStepSize(*this, getLr().convertToDouble(),
+                            getWeightDecay().convertToDouble(),
+                            getScale().convertToDouble())))
+    return failure();
+  ArrayRef<int64_t> shape = getParam().getType().getShape();
+  int64_t size = basisSize(shape, getSide());
+  if (failed(verifyBasis(*this, getBasis().getType(), size)))
+    return failure();
+  int64_t rank = getIndices().getType().getDimSize(0);
+  if (failed(verifyRank(*this, rank, size)))
+    return failure();
+  return verifyShape(*this, "direction", getDirection().getType(),
+                     lowRankShape(shape, getSide(), rank));
+}
+
+//===----------------------------------------------------------------------===//
+// LaunchOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LaunchOp::verify() {
+  for (auto [what, sizes] :
+       {std::pair<StringRef, ArrayRef<int64_t>>{"grid", getGrid()},
+        {"block", getBlock()}}) {
+    if (sizes.size() != 3 || llvm::any_of(sizes, [](int64_t s) {
+          return s < 1 || s > std::numeric_limits<int32_t>::max();
+        }))
+      return emitOpError() << what
+                           << " must have three sizes in 1..2^31-1";
+  }
+  if (getBlock()[0] * getBlock()[1] * getBlock()[2] > 1024)
+    return emitOpError("a block holds at most 1024 threads");
+  bool onTensors = llvm::all_of(getOutputs().getTypes(), [](Type type) {
+    return isa<RankedTensorType>(type);
+  });
+  bool onBuffers = llvm::all_of(getOutputs().getTypes(), [](Type type) {
+    return isa<MemRefType>(type);
+  });
+  if (!onTensors && !onBuffers)
+    return emitOpError("outs must be all tensors or all buffers");
+  if (onTensors && getResultTypes() != getOutputs().getTypes())
+    return emitOpError("result types must match the outs' types");
+  if (onBuffers && getNumResults() != 0)
+    return emitOpError("has no results when its outs are buffers");
+  return success();
+}
+
+void LaunchOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  for (OpOperand &operand : getInputsMutable())
+    if (isa<MemRefType>(operand.get().getType()))
+      effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                           SideEffects::DefaultResource::get());
+  for (OpOperand &operand : getOutputsMutable())
+    if (isa<MemRefType>(operand.get().getType()))
+      effects.emplace_back(MemoryEffects::Write::get(), &operand,
+                           SideEffects::DefaultResource::get());
+}
+
+/// A kernel argument matches a launch operand when it is the same scalar, or
+/// a memref of the tensor's shape and element type.
+static bool matchesKernelArgument(Type operand, Type argument) {
+  auto tensor = dyn_cast<RankedTensorType>(operand);
+  if (!tensor)
+    return operand == argument;
+  auto memref = dyn_cast<MemRefType>(argument);
+  return memref && memref.getShape() == tensor.getShape() &&
+         memref.getElementType() == tensor.getElementType();
+}
+
+LogicalResult
+LaunchOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  auto kernel =
+      symbolTable.lookupNearestSymbolFrom<gpu::GPUFuncOp>(*this, getKernel());
+  if (!kernel || !kernel.isKernel())
+    return emitOpError("'") << getKernel() << "' is not a GPU kernel";
+  SmallVector<Type> operands(getInputs().getTypes());
+  llvm::append_range(operands, getOutputs().getTypes());
+  ArrayRef<Type> arguments = kernel.getArgumentTypes();
+  if (operands.size() != arguments.size())
+    return emitOpError("passes ") << operands.size() << " arguments to '"
+                                  << getKernel() << "', which takes "
+                                  << arguments.size();
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(operands, arguments)))
+    if (!matchesKernelArgument(std::get<0>(pair), std::get<1>(pair)))
+      return emitOpError("argument #")
+             << i << " of type " << std::get<0>(pair)
+             << " does not match the kernel's " << std::get<1>(pair);
+  return success();
 }
 
 #define GET_OP_CLASSES

@@ -6,6 +6,8 @@
 include "optgraph/Dialect/Optim/IR/OptimDialect.td"
 include "optgraph/Dialect/Optim/IR/OptimEnums.td"
 include "mlir/IR/OpBase.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
 class Optim_Op<string mnemonic, list<Trait> traits = []>
@@ -295,6 +297,131 @@ def Optim_LowRankAdamWOp : Optim_Op<"lowrank_adamw", [
     Side getResolvedSide();
     /// The rank r: the number of selected basis vectors.
     int64_t getRank() { return getIndices().getType().getDimSize(0); }
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Fused ops: what `optim-fuse` forms for the GPU, one kernel chain each
+//===----------------------------------------------------------------------===//
+
+def Optim_ProjectSelectOp : Optim_Op<"project_select"> {
+  let summary = "full projection and the top-r selection, fused";
+  let description = [{
+    `project` without indices followed by `select` on its result: S = G·Q
+    (`right`) or Qᵀ·G (`left`) and the indices of the r basis vectors with
+    the largest p-norms, ascending, ties to the smaller index. The scores are
+    accumulated in the projection's epilogue, so S is never read back for
+    them.
+    ```mlir
+    %s, %idx = optim.project_select %g, %q right norm l1
+        : tensor<96x64xf32>, tensor<64x64xf32> -> tensor<96x64xf32>, tensor<8xi64>
+    ```
+  }];
+  let arguments = (ins Optim_Matrix:$grad, Optim_Matrix:$basis,
+                       Optim_SideAttr:$side, Optim_ScoreNormAttr:$norm);
+  let results = (outs Optim_Matrix:$projected, Optim_Indices:$indices);
+  let assemblyFormat = [{
+    $grad `,` $basis custom<EnumKeyword>($side) `norm` custom<EnumKeyword>($norm)
+    attr-dict `:` type($grad) `,` type($basis) `->` type($projected) `,` type($indices)
+  }];
+  let hasVerifier = 1;
+}
+
+def Optim_GatherAdamOp : Optim_Op<"gather_adam", [
+    AllTypesMatch<["exp_avg", "exp_avg_sq", "new_exp_avg", "new_exp_avg_sq",
+                   "direction"]>]> {
+  let summary = "gather of the low-rank gradient, rotation and Adam, fused";
+  let description = [{
+    `gather` of the selected slices of the full projection, the optional
+    `rotate` of the moments from the `old_indices` subspace to `indices`,
+    and `adam` on the result, in one pass over the moments.
+    ```mlir
+    %m1, %v1, %u = optim.gather_adam %s[%idx] right, %m, %v, %t
+        from %old : tensor<8xi64>
+        : tensor<96x64xf32>, tensor<8xi64>, tensor<96x8xf32>
+    ```
+  }];
+  let arguments = (ins Optim_Matrix:$projected, Optim_Indices:$indices,
+                       Optim_Matrix:$exp_avg, Optim_Matrix:$exp_avg_sq,
+                       I64:$step, Optional<Optim_Indices>:$old_indices,
+                       Optim_SideAttr:$side, Beta1Attr:$beta1,
+                       Beta2Attr:$beta2, EpsAttr:$eps);
+  let results = (outs Optim_Matrix:$new_exp_avg, Optim_Matrix:$new_exp_avg_sq,
+                      Optim_Matrix:$direction);
+  let assemblyFormat = [{
+    $projected `[` $indices `]` custom<EnumKeyword>($side) `,` $exp_avg `,`
+    $exp_avg_sq `,` $step (`from` $old_indices^ `:` type($old_indices))?
+    attr-dict `:`
+    type($projected) `,` type($indices) `,` type($exp_avg)
+  }];
+  let hasVerifier = 1;
+}
+
+def Optim_ProjectBackApplyOp : Optim_Op<"project_back_apply", [
+    AllTypesMatch<["param", "new_param"]>]> {
+  let summary = "back-projection, weight decay and the update, fused";
+  let description = [{
+    `project_back` followed by `apply`: W ← W·(1 − lr·wd) − lr·scale·U with
+    U = u·Q[:, idx]ᵀ (`right`) or Q[:, idx]·u (`left`). The update is applied
+    in the back-projection's epilogue: W is read and written once and U is
+    never stored.
+    ```mlir
+    %w1 = optim.project_back_apply %w, %u, %q[%idx] right {lr = 1.0e-3 : f64}
+        : tensor<96x64xf32>, tensor<96x8xf32>, tensor<64x64xf32>, tensor<8xi64>
+    ```
+  }];
+  let arguments = (ins Optim_Matrix:$param, Optim_Matrix:$direction,
+                       Optim_Matrix:$basis, Optim_Indices:$indices,
+                       Optional<F32>:$lr_scale, Optim_SideAttr:$side,
+                       F64Attr:$lr, WeightDecayAttr:$weight_decay,
+                       ScaleAttr:$scale);
+  let results = (outs Optim_Matrix:$new_param);
+  let assemblyFormat = [{
+    $param `,` $direction `,` $basis `[` $indices `]` custom<EnumKeyword>($side)
+    (`lr_scale` $lr_scale^)? attr-dict `:` type($param) `,` type($direction) `,`
+    type($basis) `,` type($indices)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel launch on tensors
+//===----------------------------------------------------------------------===//
+
+def Optim_LaunchOp : Op<Optim_Dialect, "launch", [
+    AttrSizedOperandSegments, DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "a GPU kernel launch in destination-passing style";
+  let description = [{
+    Launches `kernel` (a `gpu.func` in a `gpu.module`) on a `grid` of blocks
+    of `block` threads. The kernel's arguments are the `ins` (tensors are
+    passed as buffers, scalars by value) followed by the `outs`, which it
+    overwrites entirely; on tensors, the results are the `outs`' new values.
+    Keeping launches on tensors lets upstream one-shot bufferization place
+    every buffer: a result returned from the step is written straight into
+    the caller's buffer, with no copy. On buffers (after bufferization) the
+    op has no results and declares its reads and writes, so that buffer
+    deallocation can reason about it; `optgraph-gpu-host-lowering` then turns
+    it into a `gpu.launch_func`.
+    ```mlir
+    %u = optim.launch @optgraph_kernels::@adam_96x8 grid [3, 1, 1] block [256, 1, 1]
+        ins(%m, %v, %a, %c1, %c2 : tensor<96x8xf32>, tensor<96x8xf32>, tensor<96x8xf32>, f32, f32)
+        outs(%init : tensor<96x8xf32>) -> tensor<96x8xf32>
+    ```
+  }];
+  let arguments = (ins SymbolRefAttr:$kernel, DenseI64ArrayAttr:$grid,
+                       DenseI64ArrayAttr:$block, Variadic<AnyType>:$inputs,
+                       Variadic<AnyTypeOf<[AnyRankedTensor, AnyMemRef]>>:$outputs);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let assemblyFormat = [{
+    $kernel `grid` $grid `block` $block
+    (`ins` `(` $inputs^ `:` type($inputs) `)`)?
+    `outs` `(` $outputs `:` type($outputs) `)` attr-dict (`->` type($results)^)?
+  }];
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() { return getOutputsMutable(); }
   }];
   let hasVerifier = 1;
 }

@@ -18,6 +18,10 @@ namespace optgraph::optim {
 /// Patterns that expand optim.adamw and optim.lowrank_adamw into primitives.
 void populateOptimDecomposePatterns(mlir::RewritePatternSet &patterns);
 
+/// Patterns that form the fused ops of the GPU lowering (project_select,
+/// gather_adam, project_back_apply, adamw) out of primitives.
+void populateOptimFusePatterns(mlir::RewritePatternSet &patterns);
+
 #define GEN_PASS_REGISTRATION
 #include "optgraph/Dialect/Optim/Transforms/Passes.h.inc"
 

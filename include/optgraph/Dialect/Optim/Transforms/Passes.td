@@ -38,4 +38,23 @@ def OptimOutlineUpdates : Pass<"optim-outline-updates", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
+def OptimFuse : Pass<"optim-fuse"> {
+  let summary = "Group decomposed primitives into the GPU's fused ops";
+  let description = [{
+    Forms the units that `convert-optim-to-gpu` turns into one kernel chain
+    each, so that a refresh step of a low-rank parameter takes four kernels
+    and any other step three:
+    - `select(project(G, Q))` → `optim.project_select` (matmul whose
+      epilogue accumulates the scores, then the top-k);
+    - an `optim.adam` fed by an `scf.if` is copied into both branches, then
+      `adam(rotate?(m, v), gather(S, idx))` → `optim.gather_adam`;
+    - `apply(W, project_back(u, Q, idx))` → `optim.project_back_apply`
+      (back-projection whose epilogue decays and updates W);
+    - `apply(W, adam(m, v, G))` on a full-rank parameter → `optim.adamw`
+      (one elementwise kernel).
+    Run after `optim-decompose`.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
 #endif // OPTGRAPH_DIALECT_OPTIM_TRANSFORMS_PASSES_TD

@@ -1,0 +1,41 @@
+//===- StepFactors.cpp - per-step scalars shared by the lowerings ---------===//
+
+#include "optgraph/Conversion/StepFactors.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+using namespace mlir;
+
+static Value constant(OpBuilder &b, Location loc, FloatAttr value) {
+  return arith::ConstantOp::create(b, loc, value);
+}
+
+Value optgraph::inverseBiasCorrection(OpBuilder &b, Location loc, Value step,
+                                      double beta) {
+  Value t = arith::SIToFPOp::create(b, loc, b.getF64Type(), step);
+  Value power =
+      math::PowFOp::create(b, loc, constant(b, loc, b.getF64FloatAttr(beta)), t);
+  Value one = constant(b, loc, b.getF64FloatAttr(1.0));
+  Value correction = arith::SubFOp::create(b, loc, one, power);
+  Value inverse = arith::DivFOp::create(b, loc, one, correction);
+  return arith::TruncFOp::create(b, loc, b.getF32Type(), inverse);
+}
+
+std::pair<Value, Value> optgraph::updateFactors(OpBuilder &b, Location loc,
+                                                Value lrScale, double lr,
+                                                double weightDecay,
+                                                double scale) {
+  double lrDecay = lr * weightDecay;
+  double lrStep = lr * scale;
+  if (!lrScale)
+    return {constant(b, loc, b.getF32FloatAttr(1.0 - lrDecay)),
+            constant(b, loc, b.getF32FloatAttr(lrStep))};
+  Value decay = arith::SubFOp::create(
+      b, loc, constant(b, loc, b.getF32FloatAttr(1.0)),
+      arith::MulFOp::create(b, loc, constant(b, loc, b.getF32FloatAttr(lrDecay)),
+                            lrScale));
+  Value step = arith::MulFOp::create(
+      b, loc, constant(b, loc, b.getF32FloatAttr(lrStep)), lrScale);
+  return {decay, step};
+}
