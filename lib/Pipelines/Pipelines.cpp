@@ -40,7 +40,7 @@ void optgraph::buildCpuPipeline(OpPassManager &pm,
     pm.addPass(createCanonicalizerPass());
   }
 
-  addBufferization(pm);
+  addBufferization(pm, bufferization::LayoutMapOption::FullyDynamicLayoutMap);
 
   // Buffers → LLVM.
   pm.addPass(createConvertLinalgToLoopsPass());
@@ -65,7 +65,9 @@ void optgraph::buildCudaPipeline(OpPassManager &pm,
   pm.addPass(createConvertOptimToGPU());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  addBufferization(pm);
+  // Identity layouts everywhere: gpu.memcpy needs contiguous buffers, and
+  // every buffer here is a whole tensor.
+  addBufferization(pm, bufferization::LayoutMapOption::IdentityLayoutMap);
 
   // Host code: device buffers, one stream, one synchronization per step.
   pm.addNestedPass<func::FuncOp>(createOptgraphGpuHostLowering());
@@ -89,7 +91,8 @@ void optgraph::buildCudaPipeline(OpPassManager &pm,
   addHostToLLVM(pm);
 }
 
-void optgraph::addBufferization(OpPassManager &pm) {
+void optgraph::addBufferization(
+    OpPassManager &pm, bufferization::LayoutMapOption unknownTypeConversion) {
   // Tensors → buffers. Results become out-parameters so that the compiled
   // step takes `(in..., out...)` memrefs; optgraph-compile wraps that in the
   // flat C ABI.
@@ -97,6 +100,7 @@ void optgraph::addBufferization(OpPassManager &pm) {
   bufferizeOptions.bufferizeFunctionBoundaries = true;
   bufferizeOptions.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
+  bufferizeOptions.unknownTypeConversion = unknownTypeConversion;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
   bufferization::BufferResultsToOutParamsPassOptions outParamsOptions;
   outParamsOptions.modifyPublicFunctions = true;

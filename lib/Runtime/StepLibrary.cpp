@@ -57,6 +57,13 @@ static bool parseTensors(const JsonValue *list, const char *what,
     }
     if (bound && bound->kind == JsonValue::Kind::Number)
       spec.indexBound = int64_t(bound->number);
+    const JsonValue *memory = entry.get("memory");
+    if (!memory || memory->kind != JsonValue::Kind::String ||
+        (memory->string != "host" && memory->string != "device")) {
+      error = "manifest: '" + spec.name + "' lacks memory (host or device)";
+      return false;
+    }
+    spec.onDevice = memory->string == "device";
     tensors.push_back(std::move(spec));
   }
   return true;
@@ -77,6 +84,13 @@ bool optgraph::runtime::parseManifest(const std::string &text,
             std::to_string(OPTGRAPH_STEP_ABI_VERSION) + ")";
     return false;
   }
+  const JsonValue *target = root.get("target");
+  if (!target || target->kind != JsonValue::Kind::String ||
+      (target->string != "cpu" && target->string != "cuda")) {
+    error = "manifest: 'target' must be \"cpu\" or \"cuda\"";
+    return false;
+  }
+  manifest.target = target->string;
   if (const JsonValue *entry = root.get("entry"))
     manifest.entry = entry->string;
   return parseTensors(root.get("inputs"), "inputs", manifest.inputs, error) &&
@@ -93,6 +107,13 @@ bool optgraph::runtime::checkIndexBounds(const TensorSpec &spec,
       error = "'" + spec.name + "': element " + std::to_string(i) + " is " +
               std::to_string(values[i]) + ", outside [0, " +
               std::to_string(spec.indexBound) + ")";
+      return false;
+    }
+    if (i > 0 && values[i] <= values[i - 1]) {
+      error = "'" + spec.name + "': element " + std::to_string(i) + " is " +
+              std::to_string(values[i]) + ", not above the previous " +
+              std::to_string(values[i - 1]) +
+              " (a subspace's indices ascend strictly)";
       return false;
     }
   }
@@ -124,6 +145,14 @@ std::unique_ptr<StepLibrary> StepLibrary::open(const std::string &path,
     return nullptr;
   }
   return library;
+}
+
+bool StepLibrary::run(void **buffers, std::string &error) const {
+  char message[1024] = {0};
+  if (step(buffers, message, sizeof(message)) == 0)
+    return true;
+  error = message[0] ? message : "the step failed";
+  return false;
 }
 
 StepLibrary::~StepLibrary() {

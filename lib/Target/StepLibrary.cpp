@@ -168,22 +168,33 @@ FailureOr<StepSignature> optgraph::analyzeStepFunction(ModuleOp module,
   return signature;
 }
 
-std::string optgraph::renderManifest(const StepSignature &signature) {
-  auto tensors = [](const std::vector<StepTensor> &list) {
+/// On CUDA, scalars the host reads (the step count, schedule factors) stay
+/// in host memory; every other tensor is device memory.
+static bool isHostTensor(const StepTensor &tensor, StepTarget target) {
+  return target == StepTarget::Cpu || tensor.shape.empty();
+}
+
+std::string optgraph::renderManifest(const StepSignature &signature,
+                                     StepTarget target) {
+  auto tensors = [&](const std::vector<StepTensor> &list) {
     llvm::json::Array array;
     for (const StepTensor &t : list) {
-      llvm::json::Object object{{"name", t.name},
-                                {"role", t.role},
-                                {"dtype", t.dtype},
-                                {"shape", llvm::json::Array(t.shape)}};
+      llvm::json::Object object{
+          {"name", t.name},
+          {"role", t.role},
+          {"dtype", t.dtype},
+          {"shape", llvm::json::Array(t.shape)},
+          {"memory", isHostTensor(t, target) ? "host" : "device"}};
       if (t.indexBound)
         object["index_bound"] = t.indexBound;
       array.push_back(std::move(object));
     }
     return array;
   };
-  llvm::json::Object manifest{{"abi", 1},
-                              {"entry", signature.entry},
+  llvm::json::Object manifest{
+      {"abi", 2},
+      {"target", target == StepTarget::Cpu ? "cpu" : "cuda"},
+      {"entry", signature.entry},
                               {"inputs", tensors(signature.inputs)},
                               {"outputs", tensors(signature.outputs)}};
   std::string text;
@@ -228,13 +239,16 @@ static LogicalResult writeFile(StringRef path, StringRef contents,
 // Compilation
 //===----------------------------------------------------------------------===//
 
-/// `void optgraph_step(void **buffers)`: inputs, then outputs, in manifest
-/// order; and the manifest itself as `const char optgraph_manifest[]`. The
+/// `int optgraph_step(void **buffers, char *error, size_t size)`: inputs,
+/// then outputs, in manifest order; 0 on success, else 1 and a message in
+/// `error`. And the manifest itself as `const char optgraph_manifest[]`. The
 /// lowered body takes every memref expanded as (allocated, aligned, offset,
 /// sizes..., strides...); the wrapper builds those from dense row-major
-/// buffers.
+/// buffers. A CUDA step is bracketed by the runtime's begin/end calls, which
+/// make the context current and report the step's first CUDA error.
 static LogicalResult addStepABI(llvm::Module &module,
-                                const StepSignature &signature, Location loc) {
+                                const StepSignature &signature,
+                                StepTarget target, Location loc) {
   llvm::Function *body = module.getFunction(kBodyName);
   SmallVector<const StepTensor *> tensors;
   size_t expectedArgs = 0;
@@ -250,11 +264,26 @@ static LogicalResult addStepABI(llvm::Module &module,
   body->setLinkage(llvm::GlobalValue::InternalLinkage);
   llvm::LLVMContext &ctx = module.getContext();
   auto *ptr = llvm::PointerType::getUnqual(ctx);
-  auto *type =
-      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false);
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  auto *type = llvm::FunctionType::get(i32, {ptr, ptr, i64}, false);
   auto *step = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
                                       "optgraph_step", module);
+  llvm::Value *error = step->getArg(1), *errorSize = step->getArg(2);
   llvm::IRBuilder<> builder(llvm::BasicBlock::Create(ctx, "entry", step));
+  auto *statusType = llvm::FunctionType::get(i32, {ptr, i64}, false);
+  if (target == StepTarget::Cuda) {
+    llvm::FunctionCallee begin =
+        module.getOrInsertFunction("optgraph_cuda_begin_step", statusType);
+    llvm::Value *status = builder.CreateCall(begin, {error, errorSize});
+    auto *run = llvm::BasicBlock::Create(ctx, "run", step);
+    auto *fail = llvm::BasicBlock::Create(ctx, "fail", step);
+    builder.CreateCondBr(builder.CreateICmpEQ(status, builder.getInt32(0)),
+                         run, fail);
+    builder.SetInsertPoint(fail);
+    builder.CreateRet(status);
+    builder.SetInsertPoint(run);
+  }
   SmallVector<llvm::Value *> args;
   for (auto [i, tensor] : llvm::enumerate(tensors)) {
     llvm::Value *buffer = builder.CreateLoad(
@@ -271,10 +300,15 @@ static LogicalResult addStepABI(llvm::Module &module,
     args.append(strides.rbegin(), strides.rend());
   }
   builder.CreateCall(body, args);
-  builder.CreateRetVoid();
-
+  if (target == StepTarget::Cuda) {
+    llvm::FunctionCallee end =
+        module.getOrInsertFunction("optgraph_cuda_end_step", statusType);
+    builder.CreateRet(builder.CreateCall(end, {error, errorSize}));
+  } else {
+    builder.CreateRet(builder.getInt32(0));
+  }
   auto *manifest = llvm::ConstantDataArray::getString(
-      ctx, renderManifest(signature), /*AddNull=*/true);
+      ctx, renderManifest(signature, target), /*AddNull=*/true);
   new llvm::GlobalVariable(module, manifest->getType(), /*isConstant=*/true,
                            llvm::GlobalValue::ExternalLinkage, manifest,
                            "optgraph_manifest");
@@ -324,6 +358,20 @@ static void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
       .run(module, mam);
 }
 
+/// libOptgraphCudaRuntime.a in the lib directory beside the running tool's
+/// bin directory (the build tree and the install tree both look like that).
+static FailureOr<std::string> findCudaRuntimeArchive(Location loc) {
+  std::string tool = llvm::sys::fs::getMainExecutable(
+      nullptr, reinterpret_cast<void *>(&findCudaRuntimeArchive));
+  SmallString<256> path(llvm::sys::path::parent_path(
+      llvm::sys::path::parent_path(tool)));
+  llvm::sys::path::append(path, "lib", "libOptgraphCudaRuntime.a");
+  if (!llvm::sys::fs::exists(path))
+    return emitError(loc) << "cannot find the CUDA runtime library '" << path
+                          << "' that CUDA steps link";
+  return std::string(path);
+}
+
 /// Removes a file when it goes out of scope unless released.
 struct TemporaryFile {
   std::string path;
@@ -351,10 +399,20 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
   SymbolTable::setSymbolName(func, kBodyName);
 
   PassManager pm(ctx);
-  CpuPipelineOptions pipelineOptions;
-  pipelineOptions.vectorize = options.vectorize;
-  pipelineOptions.matmulTileSizes = ArrayRef<int64_t>(options.matmulTileSizes);
-  buildCpuPipeline(pm, pipelineOptions);
+  if (options.target == StepTarget::Cuda) {
+    // ptxas comes from the CUDA toolkit; gpu-module-to-binary looks for it
+    // on PATH and under CUDA_ROOT.
+    CudaPipelineOptions pipelineOptions;
+    pipelineOptions.chip = options.chip;
+    pipelineOptions.features = options.features;
+    buildCudaPipeline(pm, pipelineOptions);
+  } else {
+    CpuPipelineOptions pipelineOptions;
+    pipelineOptions.vectorize = options.vectorize;
+    pipelineOptions.matmulTileSizes =
+        ArrayRef<int64_t>(options.matmulTileSizes);
+    buildCpuPipeline(pm, pipelineOptions);
+  }
   if (failed(pm.run(module)))
     return failure();
   // Argument attributes (names, roles, bufferization hints) have no meaning
@@ -373,7 +431,7 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
       translateModuleToLLVMIR(module, llvmContext, "optgraph_step");
   if (!llvmModule)
     return emitError(loc) << "translation to LLVM IR failed";
-  if (failed(addStepABI(*llvmModule, signature, loc)))
+  if (failed(addStepABI(*llvmModule, signature, options.target, loc)))
     return failure();
 
   std::unique_ptr<llvm::TargetMachine> machine =
@@ -401,10 +459,22 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
     codegen.run(*llvmModule);
   }
 
-  llvm::ErrorOr<std::string> linker = llvm::sys::findProgramByName("cc");
+  // The CUDA runtime (C++) is linked in, so that the library needs nothing
+  // but the driver on the GPU machine.
+  bool cuda = options.target == StepTarget::Cuda;
+  std::string runtimeArchive;
+  if (cuda) {
+    FailureOr<std::string> archive = findCudaRuntimeArchive(loc);
+    if (failed(archive))
+      return failure();
+    runtimeArchive = *archive;
+  }
+  StringRef driverName = cuda ? "c++" : "cc";
+  llvm::ErrorOr<std::string> linker =
+      llvm::sys::findProgramByName(driverName);
   if (!linker)
-    return emitError(loc) << "cannot find the system C compiler 'cc' to link "
-                             "the shared library";
+    return emitError(loc) << "cannot find the system compiler '" << driverName
+                          << "' to link the shared library";
   // Both outputs are written to temporary files and renamed only when both
   // are complete: a failure leaves whatever was at their paths untouched.
   FailureOr<std::string> tempLibrary = temporaryBeside(outputPath, loc);
@@ -416,14 +486,18 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
     return failure();
   TemporaryFile manifest{*tempManifest};
   std::string errorMessage;
-  SmallVector<StringRef> args = {*linker,      "-shared",   "-o",
-                                 library.path, object.path, "-lm"};
+  SmallVector<StringRef> args = {*linker, "-shared", "-o", library.path,
+                                 object.path};
+  if (cuda)
+    args.append({runtimeArchive, "-ldl"});
+  args.push_back("-lm");
   int status = llvm::sys::ExecuteAndWait(*linker, args, std::nullopt, {}, 0, 0,
                                          &errorMessage);
   if (status != 0)
     return emitError(loc) << "linking '" << outputPath << "' failed"
                           << (errorMessage.empty() ? "" : ": ") << errorMessage;
-  if (failed(writeFile(manifest.path, renderManifest(signature), loc)))
+  if (failed(writeFile(manifest.path,
+                       renderManifest(signature, options.target), loc)))
     return failure();
   for (auto [from, to] :
        {std::pair<TemporaryFile *, StringRef>{&library, outputPath},

@@ -43,9 +43,16 @@ static cl::opt<std::string>
     entryName("entry",
               cl::desc("Step function (default: the only public function)"),
               cl::cat(category));
-static cl::opt<std::string> targetName("target",
-                                       cl::desc("Target: cpu (the default)"),
-                                       cl::init("cpu"), cl::cat(category));
+static cl::opt<std::string>
+    targetName("target", cl::desc("Target: cpu (the default) or cuda"),
+               cl::init("cpu"), cl::cat(category));
+static cl::opt<std::string>
+    chipName("chip", cl::desc("CUDA: GPU architecture of the kernels"),
+             cl::init("sm_90"), cl::cat(category));
+static cl::opt<std::string>
+    ptxFeatures("ptx-features",
+                cl::desc("CUDA: PTX features (sm_90 needs +ptx78 or later)"),
+                cl::init("+ptx80"), cl::cat(category));
 static cl::opt<std::string>
     cpuName("cpu",
             cl::desc("Host CPU to tune for: 'native' or an LLVM CPU name"),
@@ -70,9 +77,9 @@ int main(int argc, char **argv) {
   optgraph::registerAllDialects(registry);
   MLIRContext context(registry);
 
-  if (targetName != "cpu") {
+  if (targetName != "cpu" && targetName != "cuda") {
     llvm::errs() << "optgraph-compile: unknown --target '" << targetName
-                 << "' (supported: cpu)\n";
+                 << "' (supported: cpu, cuda)\n";
     return 1;
   }
 
@@ -103,6 +110,10 @@ int main(int argc, char **argv) {
   }
 
   optgraph::StepLibraryOptions options;
+  options.target = targetName == "cuda" ? optgraph::StepTarget::Cuda
+                                        : optgraph::StepTarget::Cpu;
+  options.chip = chipName;
+  options.features = ptxFeatures;
   options.cpu = cpuName;
   options.vectorize = vectorize;
   options.matmulTileSizes.assign(matmulTileSizes.begin(),

@@ -3,12 +3,14 @@
 //   optgraph-run step.so --in DIR --out DIR
 //
 // Reads every input of the step from DIR/NAME.npy, runs one step and writes
-// every output to OUT/NAME.npy. Outputs are written to temporary files first
+// every output to OUT/NAME.npy. A CUDA step's tensors are copied to the
+// device and back. Outputs are written to temporary files first
 // and renamed only once all of them are complete, so a failure leaves the
 // output folder as it was.
 //
 //===----------------------------------------------------------------------===//
 
+#include "optgraph/Runtime/CudaDriver.h"
 #include "optgraph/Runtime/Npy.h"
 #include "optgraph/Runtime/StepLibrary.h"
 
@@ -47,6 +49,71 @@ struct Buffer {
   ~Buffer() { std::free(data); }
   Buffer(const Buffer &) = delete;
   Buffer(Buffer &&other) noexcept : data(other.data) { other.data = nullptr; }
+};
+
+/// A CUDA step's device copies of the tensors the manifest puts on the
+/// device; freed when it goes out of scope.
+struct DeviceBuffers {
+  const CudaDriver *driver = nullptr;
+  std::vector<CUdeviceptr> pointers;
+
+  ~DeviceBuffers() {
+    for (CUdeviceptr p : pointers)
+      if (p)
+        driver->memFree(p);
+  }
+
+  bool check(CUresult result, const char *call, std::string &error) {
+    if (result == 0)
+      return true;
+    error = std::string(call) + " failed: " + describeCudaError(result);
+    return false;
+  }
+
+  /// Replaces every device tensor's host pointer by a device pointer,
+  /// uploading the inputs.
+  bool upload(const Manifest &manifest, std::vector<void *> &hostPointers,
+              std::vector<void *> &stepPointers, std::string &error) {
+    driver = cudaDriver(error);
+    if (!driver)
+      return false;
+    size_t i = 0;
+    for (const auto *list : {&manifest.inputs, &manifest.outputs})
+      for (const TensorSpec &spec : *list) {
+        bool input = list == &manifest.inputs;
+        CUdeviceptr device = 0;
+        if (spec.onDevice) {
+          if (!check(driver->memAlloc(&device, spec.byteSize() + 1),
+                     "cuMemAlloc", error))
+            return false;
+          pointers.push_back(device);
+          if (input && !check(driver->memcpyHtoD(device, hostPointers[i],
+                                                 spec.byteSize()),
+                              "cuMemcpyHtoD", error))
+            return false;
+        }
+        stepPointers.push_back(spec.onDevice ? reinterpret_cast<void *>(device)
+                                             : hostPointers[i]);
+        ++i;
+      }
+    return true;
+  }
+
+  bool download(const Manifest &manifest, std::vector<void *> &hostPointers,
+                std::vector<void *> &stepPointers, std::string &error) {
+    size_t first = manifest.inputs.size();
+    for (size_t i = 0; i < manifest.outputs.size(); ++i) {
+      const TensorSpec &spec = manifest.outputs[i];
+      if (spec.onDevice &&
+          !check(driver->memcpyDtoH(
+                     hostPointers[first + i],
+                     reinterpret_cast<CUdeviceptr>(stepPointers[first + i]),
+                     spec.byteSize()),
+                 "cuMemcpyDtoH", error))
+        return false;
+    }
+    return true;
+  }
 };
 
 bool isWritableDirectory(const std::string &dir, std::string &error) {
@@ -128,7 +195,16 @@ int main(int argc, char **argv) {
     pointers.push_back(buffers.back().data);
   }
 
-  library->run(pointers.data());
+  if (manifest.target == "cuda") {
+    DeviceBuffers device;
+    std::vector<void *> stepPointers;
+    if (!device.upload(manifest, pointers, stepPointers, error) ||
+        !library->run(stepPointers.data(), error) ||
+        !device.download(manifest, pointers, stepPointers, error))
+      return fail(error);
+  } else if (!library->run(pointers.data(), error)) {
+    return fail(error);
+  }
 
   // All outputs go to temporary files; only when every one is complete are
   // they renamed into place.

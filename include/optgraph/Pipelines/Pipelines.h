@@ -3,6 +3,7 @@
 #ifndef OPTGRAPH_PIPELINES_PIPELINES_H
 #define OPTGRAPH_PIPELINES_PIPELINES_H
 
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 
@@ -42,8 +43,11 @@ void buildCudaPipeline(mlir::OpPassManager &pm,
                        const CudaPipelineOptions &options);
 
 /// One-shot bufferization with results as out-parameters, then
-/// deallocation; shared by both pipelines.
-void addBufferization(mlir::OpPassManager &pm);
+/// deallocation; shared by both pipelines. `unknownTypeConversion` is the
+/// layout of buffers whose layout nothing fixes (scf.if results, ...).
+void addBufferization(
+    mlir::OpPassManager &pm,
+    mlir::bufferization::LayoutMapOption unknownTypeConversion);
 
 /// Host code (scf already lowered) → LLVM dialect; shared by both pipelines.
 void addHostToLLVM(mlir::OpPassManager &pm);

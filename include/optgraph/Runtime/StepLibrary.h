@@ -23,12 +23,14 @@ struct TensorSpec {
   std::string dtype; // "<f4" or "<i8"
   std::vector<int64_t> shape;
   int64_t indexBound = 0; // 0: unbounded
+  bool onDevice = false;  // CUDA steps: a device pointer is passed
 
   size_t elementCount() const;
   size_t byteSize() const;
 };
 
 struct Manifest {
+  std::string target; // "cpu" or "cuda"
   std::string entry;
   std::vector<TensorSpec> inputs;
   std::vector<TensorSpec> outputs;
@@ -38,7 +40,8 @@ struct Manifest {
 bool parseManifest(const std::string &text, Manifest &manifest,
                    std::string &error);
 
-/// Checks that an index tensor's elements lie in [0, spec.indexBound).
+/// Checks that an index tensor's elements lie in [0, spec.indexBound) and
+/// ascend strictly, as the subspaces a step stores do.
 bool checkIndexBounds(const TensorSpec &spec, const void *data,
                       std::string &error);
 
@@ -51,8 +54,9 @@ public:
 
   const Manifest &manifest() const { return manifestData; }
 
-  /// Runs one step: inputs then outputs, in manifest order.
-  void run(void **buffers) const { step(buffers); }
+  /// Runs one step: inputs then outputs, in manifest order, each in the
+  /// memory the manifest names. False and a message on failure.
+  bool run(void **buffers, std::string &error) const;
 
 private:
   StepLibrary() = default;

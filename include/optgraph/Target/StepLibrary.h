@@ -28,6 +28,8 @@ struct StepTensor {
   int64_t indexBound = 0;
 };
 
+enum class StepTarget;
+
 struct StepSignature {
   std::string entry;
   std::vector<StepTensor> inputs;
@@ -41,16 +43,25 @@ struct StepSignature {
 mlir::FailureOr<StepSignature> analyzeStepFunction(mlir::ModuleOp module,
                                                    llvm::StringRef entry);
 
-/// The manifest: {"abi": 1, "entry": ..., "inputs": [...], "outputs": [...]}.
-std::string renderManifest(const StepSignature &signature);
+/// The manifest: {"abi": 2, "target": "cpu"|"cuda", "entry": ...,
+/// "inputs": [...], "outputs": [...]}; each tensor says whether it lives in
+/// host or device memory.
+std::string renderManifest(const StepSignature &signature, StepTarget target);
+
+enum class StepTarget { Cpu, Cuda };
 
 struct StepLibraryOptions {
+  StepTarget target = StepTarget::Cpu;
+  /// CUDA: the GPU architecture and PTX features of the kernels.
+  std::string chip = "sm_90";
+  std::string features = "+ptx80";
+  /// The host CPU of the library (both targets).
   std::string cpu = "native";
   bool vectorize = true;
   std::vector<int64_t> matmulTileSizes; // empty: the pipeline's default
 };
 
-/// Lowers the step with the CPU pipeline and writes a shared library to
+/// Lowers the step with the target's pipeline and writes a shared library to
 /// `outputPath` and its manifest to `manifestPath`, through temporary files
 /// renamed at the end: on failure neither path is touched.
 mlir::LogicalResult compileStepLibrary(mlir::ModuleOp module,

@@ -1,0 +1,442 @@
+//===- CudaRuntime.cpp - the host functions of compiled CUDA steps --------===//
+//
+// Upstream `gpu-to-llvm` lowers launches, allocations, copies and streams to
+// calls of the mgpu* functions, and Debian's MLIR ships no implementation of
+// them. These are ours, on CUDA's driver API, which is opened with dlopen so
+// that a step library loads on machines without a driver and fails with one
+// clear message instead of a missing-symbol error or a crash.
+//
+// Errors: the first failure of a step is recorded and every later call of
+// that step does nothing; `optgraph_cuda_end_step` reports it. A failure to
+// load the kernels (at library load time) is sticky: every step reports it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "optgraph/Runtime/CudaDriver.h"
+
+#include <cstdint>
+#include <cstring>
+#include <dlfcn.h>
+#include <mutex>
+#include <string>
+
+using namespace optgraph::runtime;
+
+//===----------------------------------------------------------------------===//
+// Driver
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Set as soon as the driver is bound; read by describeCudaError, which the
+/// driver's initialization itself uses (so it must not wait for it).
+CUresult (*errorString)(CUresult, const char **) = nullptr;
+
+struct DriverState {
+  void *library = nullptr;
+  CudaDriver api;
+  CUcontext context = nullptr;
+  std::string error; // why the driver is unusable; empty when it works
+};
+
+template <typename Fn>
+bool bind(void *library, const char *name, Fn &fn, std::string &error) {
+  fn = reinterpret_cast<Fn>(dlsym(library, name));
+  if (!fn)
+    error = std::string("the CUDA driver lacks ") + name +
+            " (a driver for CUDA 11.2 or later is required)";
+  return fn != nullptr;
+}
+
+DriverState &state() {
+  static DriverState s;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const char *path = "libcuda.so.1";
+    s.library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!s.library) {
+      s.error = std::string("cannot load the CUDA driver (") + path +
+                "): " + dlerror() + "; is an NVIDIA driver installed?";
+      return;
+    }
+    CudaDriver &d = s.api;
+    bool ok =
+        bind(s.library, "cuGetErrorString", d.getErrorString, s.error) &&
+        bind(s.library, "cuInit", d.init, s.error) &&
+        bind(s.library, "cuDeviceGetCount", d.deviceGetCount, s.error) &&
+        bind(s.library, "cuDeviceGet", d.deviceGet, s.error) &&
+        bind(s.library, "cuDevicePrimaryCtxRetain", d.primaryCtxRetain,
+             s.error) &&
+        bind(s.library, "cuCtxSetCurrent", d.ctxSetCurrent, s.error) &&
+        bind(s.library, "cuModuleLoadData", d.moduleLoadData, s.error) &&
+        bind(s.library, "cuModuleUnload", d.moduleUnload, s.error) &&
+        bind(s.library, "cuModuleGetFunction", d.moduleGetFunction,
+             s.error) &&
+        bind(s.library, "cuLaunchKernel", d.launchKernel, s.error) &&
+        bind(s.library, "cuStreamCreate", d.streamCreate, s.error) &&
+        bind(s.library, "cuStreamSynchronize", d.streamSynchronize,
+             s.error) &&
+        bind(s.library, "cuStreamDestroy_v2", d.streamDestroy, s.error) &&
+        bind(s.library, "cuStreamWaitEvent", d.streamWaitEvent, s.error) &&
+        bind(s.library, "cuEventCreate", d.eventCreate, s.error) &&
+        bind(s.library, "cuEventRecord", d.eventRecord, s.error) &&
+        bind(s.library, "cuEventSynchronize", d.eventSynchronize, s.error) &&
+        bind(s.library, "cuEventDestroy_v2", d.eventDestroy, s.error) &&
+        bind(s.library, "cuMemAllocAsync", d.memAllocAsync, s.error) &&
+        bind(s.library, "cuMemFreeAsync", d.memFreeAsync, s.error) &&
+        bind(s.library, "cuMemcpyAsync", d.memcpyAsync, s.error) &&
+        bind(s.library, "cuMemsetD32Async", d.memsetD32Async, s.error) &&
+        bind(s.library, "cuMemsetD16Async", d.memsetD16Async, s.error) &&
+        bind(s.library, "cuMemAlloc_v2", d.memAlloc, s.error) &&
+        bind(s.library, "cuMemFree_v2", d.memFree, s.error) &&
+        bind(s.library, "cuMemcpyHtoD_v2", d.memcpyHtoD, s.error) &&
+        bind(s.library, "cuMemcpyDtoH_v2", d.memcpyDtoH, s.error);
+    if (!ok)
+      return;
+    errorString = d.getErrorString;
+    auto check = [&](CUresult result, const char *call) {
+      if (result == 0)
+        return true;
+      s.error = std::string(call) + " failed: " + describeCudaError(result);
+      return false;
+    };
+    int count = 0;
+    CUdevice device = 0;
+    if (!check(d.init(0), "cuInit") ||
+        !check(d.deviceGetCount(&count), "cuDeviceGetCount"))
+      return;
+    if (count == 0) {
+      s.error = "no CUDA device is visible";
+      return;
+    }
+    // Device 0, as PyTorch's default: CUDA_VISIBLE_DEVICES picks another.
+    if (!check(d.deviceGet(&device, 0), "cuDeviceGet") ||
+        !check(d.primaryCtxRetain(&s.context, device),
+               "cuDevicePrimaryCtxRetain"))
+      return;
+  });
+  return s;
+}
+
+/// The first error of the step running on this thread.
+thread_local std::string stepError;
+/// Kernel modules that failed to load: every step reports it.
+std::string &moduleError() {
+  static std::string error;
+  return error;
+}
+
+bool failed() { return !stepError.empty(); }
+
+void fail(const std::string &message) {
+  if (stepError.empty())
+    stepError = message;
+}
+
+/// Checks a driver call; records the first failure.
+bool check(CUresult result, const char *call) {
+  if (result == 0)
+    return true;
+  fail(std::string(call) + " failed: " + describeCudaError(result));
+  return false;
+}
+
+/// The driver with this thread's context current, or null after recording
+/// why there is none.
+const CudaDriver *driver() {
+  DriverState &s = state();
+  if (!s.error.empty()) {
+    fail(s.error);
+    return nullptr;
+  }
+  if (!check(s.api.ctxSetCurrent(s.context), "cuCtxSetCurrent"))
+    return nullptr;
+  return &s.api;
+}
+
+/// gpu-to-llvm cannot tell a stream from an event once a token crosses a
+/// block boundary (it then waits on a stream as if it were an event), so
+/// the handles given out say what they are.
+struct Handle {
+  enum Kind : uint32_t { Stream = 0x5354524d, Event = 0x45564e54 } kind;
+  CUstream stream = nullptr;
+  CUevent event = nullptr;
+};
+
+Handle *asHandle(void *opaque, const char *what) {
+  auto *handle = static_cast<Handle *>(opaque);
+  if (!handle || (handle->kind != Handle::Stream &&
+                  handle->kind != Handle::Event)) {
+    fail(std::string("invalid ") + what + " handle");
+    return nullptr;
+  }
+  return handle;
+}
+
+CUstream streamOf(void *opaque) {
+  Handle *handle = asHandle(opaque, "stream");
+  return handle && handle->kind == Handle::Stream ? handle->stream : nullptr;
+}
+
+} // namespace
+
+std::string optgraph::runtime::describeCudaError(CUresult result) {
+  const char *text = nullptr;
+  if (errorString)
+    errorString(result, &text);
+  // The ones a user can act on, when the driver (a stub, say) has no text.
+  if (!text) {
+    switch (result) {
+    case 34:
+      text = "the CUDA driver is a stub library; no NVIDIA driver is "
+             "installed";
+      break;
+    case 100:
+      text = "no CUDA-capable device is detected";
+      break;
+    case 209:
+      text = "no kernel image for this GPU (compile with --chip for it)";
+      break;
+    default:
+      break;
+    }
+  }
+  return std::string(text ? text : "unknown error") + " (CUDA error " +
+         std::to_string(result) + ")";
+}
+
+const CudaDriver *optgraph::runtime::cudaDriver(std::string &error) {
+  DriverState &s = state();
+  if (!s.error.empty()) {
+    error = s.error;
+    return nullptr;
+  }
+  CUresult result = s.api.ctxSetCurrent(s.context);
+  if (result != 0) {
+    error = "cuCtxSetCurrent failed: " + describeCudaError(result);
+    return nullptr;
+  }
+  return &s.api;
+}
+
+//===----------------------------------------------------------------------===//
+// The step boundary (called by the wrapper optgraph-compile generates)
+//===----------------------------------------------------------------------===//
+
+static int report(char *error, size_t size) {
+  if (!failed())
+    return 0;
+  if (error && size) {
+    std::strncpy(error, stepError.c_str(), size - 1);
+    error[size - 1] = '\0';
+  }
+  return 1;
+}
+
+extern "C" int optgraph_cuda_begin_step(char *error, size_t size) {
+  stepError.clear();
+  if (!moduleError().empty())
+    fail(moduleError());
+  else
+    driver();
+  return report(error, size);
+}
+
+extern "C" int optgraph_cuda_end_step(char *error, size_t size) {
+  return report(error, size);
+}
+
+//===----------------------------------------------------------------------===//
+// mgpu* (the signatures upstream gpu-to-llvm calls)
+//===----------------------------------------------------------------------===//
+
+extern "C" void *mgpuModuleLoad(void *data, size_t /*size*/) {
+  // Runs from a global constructor when the step library is loaded.
+  stepError.clear();
+  const CudaDriver *d = driver();
+  CUmodule module = nullptr;
+  if (d && check(d->moduleLoadData(&module, data), "cuModuleLoadData"))
+    return module;
+  moduleError() = "cannot load the step's kernels: " + stepError;
+  stepError.clear();
+  return nullptr;
+}
+
+extern "C" void mgpuModuleUnload(void *module) {
+  if (module)
+    state().api.moduleUnload(static_cast<CUmodule>(module));
+}
+
+extern "C" void *mgpuModuleGetFunction(void *module, const char *name) {
+  if (failed())
+    return nullptr;
+  if (!module) {
+    fail("the step's kernels are not loaded");
+    return nullptr;
+  }
+  CUfunction function = nullptr;
+  if (!check(state().api.moduleGetFunction(
+                 &function, static_cast<CUmodule>(module), name),
+             "cuModuleGetFunction"))
+    return nullptr;
+  return function;
+}
+
+extern "C" void mgpuLaunchKernel(void *function, intptr_t gridX,
+                                 intptr_t gridY, intptr_t gridZ,
+                                 intptr_t blockX, intptr_t blockY,
+                                 intptr_t blockZ, int32_t sharedMemory,
+                                 void *stream, void **params, void **extra,
+                                 size_t /*paramsCount*/) {
+  if (failed())
+    return;
+  CUstream cuStream = streamOf(stream);
+  if (failed())
+    return;
+  check(state().api.launchKernel(static_cast<CUfunction>(function), gridX,
+                                 gridY, gridZ, blockX, blockY, blockZ,
+                                 sharedMemory, cuStream, params, extra),
+        "cuLaunchKernel");
+}
+
+extern "C" void *mgpuStreamCreate() {
+  if (failed())
+    return nullptr;
+  const CudaDriver *d = driver();
+  CUstream stream = nullptr;
+  if (!d || !check(d->streamCreate(&stream, /*CU_STREAM_NON_BLOCKING=*/1),
+                   "cuStreamCreate"))
+    return nullptr;
+  return new Handle{Handle::Stream, stream, nullptr};
+}
+
+extern "C" void mgpuStreamSynchronize(void *stream) {
+  if (Handle *handle = asHandle(stream, "stream")) {
+    if (!failed())
+      check(state().api.streamSynchronize(handle->stream),
+            "cuStreamSynchronize (a kernel or copy of this step failed)");
+  }
+}
+
+extern "C" void mgpuStreamDestroy(void *stream) {
+  if (Handle *handle = static_cast<Handle *>(stream)) {
+    if (handle->kind == Handle::Stream && handle->stream)
+      state().api.streamDestroy(handle->stream);
+    delete handle;
+  }
+}
+
+extern "C" void mgpuStreamWaitEvent(void *stream, void *event) {
+  if (failed())
+    return;
+  Handle *waiter = asHandle(stream, "stream");
+  Handle *signal = asHandle(event, "event");
+  if (waiter && signal && signal->kind == Handle::Event)
+    check(state().api.streamWaitEvent(waiter->stream, signal->event, 0),
+          "cuStreamWaitEvent");
+}
+
+extern "C" void *mgpuEventCreate() {
+  if (failed())
+    return nullptr;
+  CUevent event = nullptr;
+  if (!check(state().api.eventCreate(&event, /*CU_EVENT_DISABLE_TIMING=*/2),
+             "cuEventCreate"))
+    return nullptr;
+  return new Handle{Handle::Event, nullptr, event};
+}
+
+extern "C" void mgpuEventRecord(void *event, void *stream) {
+  if (failed())
+    return;
+  Handle *signal = asHandle(event, "event");
+  CUstream cuStream = streamOf(stream);
+  if (signal && !failed())
+    check(state().api.eventRecord(signal->event, cuStream), "cuEventRecord");
+}
+
+// The lowering calls these on stream handles too (see Handle).
+extern "C" void mgpuEventSynchronize(void *event) {
+  Handle *handle = asHandle(event, "event");
+  if (!handle || failed())
+    return;
+  if (handle->kind == Handle::Stream)
+    check(state().api.streamSynchronize(handle->stream),
+          "cuStreamSynchronize (a kernel or copy of this step failed)");
+  else
+    check(state().api.eventSynchronize(handle->event), "cuEventSynchronize");
+}
+
+extern "C" void mgpuEventDestroy(void *event) {
+  auto *handle = static_cast<Handle *>(event);
+  if (!handle)
+    return;
+  if (handle->kind == Handle::Stream) {
+    mgpuStreamDestroy(handle);
+    return;
+  }
+  if (handle->event)
+    state().api.eventDestroy(handle->event);
+  delete handle;
+}
+
+extern "C" void *mgpuMemAlloc(uint64_t size, void *stream, bool hostShared) {
+  if (failed() || size == 0)
+    return nullptr;
+  if (hostShared) {
+    fail("host-shared allocations are not supported");
+    return nullptr;
+  }
+  CUstream cuStream = streamOf(stream);
+  CUdeviceptr pointer = 0;
+  if (failed() || !check(state().api.memAllocAsync(&pointer, size, cuStream),
+                         "cuMemAllocAsync"))
+    return nullptr;
+  return reinterpret_cast<void *>(pointer);
+}
+
+extern "C" void mgpuMemFree(void *pointer, void *stream) {
+  if (!pointer || failed())
+    return;
+  CUstream cuStream = streamOf(stream);
+  if (!failed())
+    check(state().api.memFreeAsync(reinterpret_cast<CUdeviceptr>(pointer),
+                                   cuStream),
+          "cuMemFreeAsync");
+}
+
+extern "C" void mgpuMemcpy(void *destination, void *source, size_t size,
+                           void *stream) {
+  if (failed() || size == 0)
+    return;
+  CUstream cuStream = streamOf(stream);
+  if (!failed())
+    check(state().api.memcpyAsync(reinterpret_cast<CUdeviceptr>(destination),
+                                  reinterpret_cast<CUdeviceptr>(source), size,
+                                  cuStream),
+          "cuMemcpyAsync");
+}
+
+extern "C" void mgpuMemset32(void *destination, unsigned value, size_t count,
+                             void *stream) {
+  if (failed() || count == 0)
+    return;
+  CUstream cuStream = streamOf(stream);
+  if (!failed())
+    check(state().api.memsetD32Async(
+              reinterpret_cast<CUdeviceptr>(destination), value, count,
+              cuStream),
+          "cuMemsetD32Async");
+}
+
+extern "C" void mgpuMemset16(void *destination, unsigned short value,
+                             size_t count, void *stream) {
+  if (failed() || count == 0)
+    return;
+  CUstream cuStream = streamOf(stream);
+  if (!failed())
+    check(state().api.memsetD16Async(
+              reinterpret_cast<CUdeviceptr>(destination), value, count,
+              cuStream),
+          "cuMemsetD16Async");
+}
