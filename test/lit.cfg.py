@@ -32,3 +32,11 @@ llvm_config.add_tool_substitutions(
 # A GPU is present where the CUDA driver answers.
 if shutil.which("nvidia-smi") and os.system("nvidia-smi -L > /dev/null 2>&1") == 0:
     config.available_features.add("cuda")
+
+# ptxas from the CUDA toolkit turns kernels into cubins: every CUDA test that
+# compiles runs wherever it is, GPU or not.
+cuda_root = os.environ.get("CUDA_ROOT", "/usr/local/cuda")
+if shutil.which("ptxas") or os.path.exists(os.path.join(cuda_root, "bin", "ptxas")):
+    config.available_features.add("ptxas")
+    llvm_config.with_environment("PATH", os.path.join(cuda_root, "bin"),
+                                 append_path=True)

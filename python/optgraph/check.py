@@ -82,21 +82,34 @@ def reference_step(p, state, t):
             name + ".subspace": idx}
 
 
-def run(spec, work, steps, seed, tol, update_tol, summary=False):
+def compile_step(spec, work, target="cpu", summary=False):
+    """Writes WORK/step.mlir and compiles it to WORK/step.so."""
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    params = stepgen.resolve(spec)
-    if summary:
-        print(describe(params))
     step_mlir = os.path.join(work, "step.mlir")
     with open(step_mlir, "w") as f:
         f.write(stepgen.generate(spec))
     library = os.path.join(work, "step.so")
     start = time.perf_counter()
-    subprocess.run([tool("optgraph-compile"), step_mlir, "-o", library], check=True)
+    subprocess.run([tool("optgraph-compile"), step_mlir, "-o", library,
+                    f"--target={target}"], check=True)
     if summary:
-        print(f"compiled {step_mlir} -> {library} in "
+        print(f"compiled {step_mlir} -> {library} ({target}) in "
               f"{time.perf_counter() - start:.2f} s")
+    return library
+
+
+def run(spec, work, steps, seed, tol, update_tol, summary=False, target="cpu",
+        library=None):
+    params = stepgen.resolve(spec)
+    if summary:
+        print(describe(params))
+    if library:
+        # Built elsewhere (a GPU machine has no MLIR): only run it here.
+        shutil.rmtree(work, ignore_errors=True)
+        os.makedirs(work)
+    else:
+        library = compile_step(spec, work, target, summary)
 
     rng = np.random.default_rng(seed)
     ours = stepgen.initial_state(spec)
@@ -174,11 +187,19 @@ def main():
     parser.add_argument("--update-tol", type=float, default=1e-3)
     parser.add_argument("--summary", action="store_true",
                         help="describe the parameters, the state and the timings")
+    parser.add_argument("--target", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--compile-only", action="store_true",
+                        help="only write WORK/step.so (to run it elsewhere)")
+    parser.add_argument("--library", metavar="STEP.so",
+                        help="run this prebuilt library instead of compiling")
     args = parser.parse_args()
     with open(args.spec) as f:
         spec = json.load(f)
+    if args.compile_only:
+        compile_step(spec, args.work, args.target, args.summary)
+        return 0
     ok = run(spec, args.work, args.steps, args.seed, args.tol, args.update_tol,
-             args.summary)
+             args.summary, args.target, args.library)
     print("PASS" if ok else "FAILED")
     return 0 if ok else 1
 

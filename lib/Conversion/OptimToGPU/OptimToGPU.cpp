@@ -726,7 +726,9 @@ struct ProjectLowering : OpRewritePattern<ProjectOp> {
           KernelBuilder kb{b, loc};
           TiledMatmul spec = mm;
           projection.readers(kb, kernel, library, spec);
-          Value out = kernel.getArguments().back();
+          // The last function argument (block arguments go on with the
+          // workgroup buffers).
+          Value out = kernel.getArgument(selected ? 2 : 1);
           spec.store = [out](KernelBuilder &kb, Value i, Value j, Value c) {
             kb.store(c, out, {i, j});
           };

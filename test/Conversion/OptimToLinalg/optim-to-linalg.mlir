@@ -120,7 +120,8 @@ func.func @rotate(%m: tensor<37x5xf32>, %v: tensor<37x5xf32>, %old: tensor<5xi64
 // CHECK-SAME: %[[T:[^:]*]]: i64
 // CHECK: %[[TF:.*]] = arith.sitofp %[[T]] : i64 to f64
 // CHECK: math.powf %{{.*}}, %[[TF]] : f64
-// CHECK: math.powf %{{.*}}, %[[TF]] : f64
+// CHECK: %[[TF2:.*]] = arith.sitofp %[[T]] : i64 to f64
+// CHECK: math.powf %{{.*}}, %[[TF2]] : f64
 // CHECK: %[[R:.*]]:3 = linalg.generic {{.*}} outs(%{{.*}}, %{{.*}}, %{{.*}} : tensor<37x5xf32>, tensor<37x5xf32>, tensor<37x5xf32>)
 // CHECK: math.sqrt
 // CHECK: arith.divf

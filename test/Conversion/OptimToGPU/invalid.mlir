@@ -1,0 +1,17 @@
+// RUN: optgraph-opt %s -convert-optim-to-gpu -split-input-file -verify-diagnostics
+
+// Without optim-fuse first, what has no kernel is reported at the op.
+func.func @unfused(%s: tensor<96x40xf32>) -> tensor<8xi64> {
+  // expected-error @+1 {{'optim.select' op has no GPU lowering; run -optim-decompose and -optim-fuse first}}
+  %idx = optim.select %s right norm l1 : tensor<96x40xf32> -> tensor<8xi64>
+  return %idx : tensor<8xi64>
+}
+
+// -----
+
+// The kernels' phase arithmetic is 32-bit.
+func.func @huge_basis() -> tensor<40000x40000xf32> {
+  // expected-error @+1 {{basis of size 40000 exceeds the 32768 that the GPU kernels support}}
+  %q = optim.dct_basis dct3 : tensor<40000x40000xf32>
+  return %q : tensor<40000x40000xf32>
+}
