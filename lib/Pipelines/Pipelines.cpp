@@ -16,6 +16,8 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
+#include <cstdlib>
+
 using namespace mlir;
 
 void optgraph::buildCpuPipeline(OpPassManager &pm,
@@ -49,6 +51,16 @@ void optgraph::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createConvertVectorToSCFPass(vectorToSCF));
   pm.addPass(createSCFToControlFlowPass());
   addHostToLLVM(pm);
+}
+
+/// The toolkit whose ptxas and libdevice serialize the kernels. Named
+/// explicitly: without it, upstream finds ptxas on PATH but silently skips
+/// libdevice.
+static std::string defaultCudaPath() {
+  for (const char *variable : {"CUDA_ROOT", "CUDA_HOME", "CUDA_PATH"})
+    if (const char *value = std::getenv(variable); value && *value)
+      return value;
+  return "/usr/local/cuda";
 }
 
 void optgraph::buildCudaPipeline(OpPassManager &pm,
@@ -87,7 +99,10 @@ void optgraph::buildCudaPipeline(OpPassManager &pm,
   // Tokens cross the refresh branch as block arguments: lower scf first.
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createGpuToLLVMConversionPass());
-  pm.addPass(createGpuModuleToBinaryPass());
+  GpuModuleToBinaryPassOptions binary;
+  binary.toolkitPath = options.cudaPath.empty() ? defaultCudaPath()
+                                                : std::string(options.cudaPath);
+  pm.addPass(createGpuModuleToBinaryPass(binary));
   addHostToLLVM(pm);
 }
 

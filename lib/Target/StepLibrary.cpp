@@ -400,11 +400,10 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
 
   PassManager pm(ctx);
   if (options.target == StepTarget::Cuda) {
-    // ptxas comes from the CUDA toolkit; gpu-module-to-binary looks for it
-    // on PATH and under CUDA_ROOT.
     CudaPipelineOptions pipelineOptions;
     pipelineOptions.chip = options.chip;
     pipelineOptions.features = options.features;
+    pipelineOptions.cudaPath = options.cudaPath;
     buildCudaPipeline(pm, pipelineOptions);
   } else {
     CpuPipelineOptions pipelineOptions;

@@ -34,7 +34,10 @@ class Step:
         self.inputs = self.manifest["inputs"]
         self.outputs = self.manifest["outputs"]
 
-    def _invoke(self, pointers):
+    def run_pointers(self, pointers):
+        """Runs one step on raw buffer addresses, inputs then outputs in
+        manifest order (device addresses for the tensors the manifest puts
+        in device memory): for frameworks other than numpy and PyTorch."""
         error = ctypes.create_string_buffer(1024)
         array = (ctypes.c_void_p * len(pointers))(*pointers)
         if self._fn(array, error, len(error)) != 0:
@@ -65,7 +68,7 @@ class Step:
         results = {s["name"]: np.empty(s["shape"], _DTYPES[s["dtype"]])
                    for s in self.outputs}
         buffers = keep + [results[s["name"]] for s in self.outputs]
-        self._invoke([b.ctypes.data for b in buffers])
+        self.run_pointers([b.ctypes.data for b in buffers])
         return results
 
     def _call_cuda(self, arrays):
@@ -100,6 +103,6 @@ class Step:
         buffers = keep + [results[s["name"]] for s in self.outputs]
         # The step runs on its own stream: what PyTorch queued must be done.
         torch.cuda.synchronize()
-        self._invoke([b.data_ptr() if isinstance(b, torch.Tensor)
+        self.run_pointers([b.data_ptr() if isinstance(b, torch.Tensor)
                       else b.ctypes.data for b in buffers])
         return results

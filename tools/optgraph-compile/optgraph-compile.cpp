@@ -54,6 +54,11 @@ static cl::opt<std::string>
                 cl::desc("CUDA: PTX features (sm_90 needs +ptx78 or later)"),
                 cl::init("+ptx80"), cl::cat(category));
 static cl::opt<std::string>
+    cudaPath("cuda-path",
+             cl::desc("CUDA: toolkit with ptxas and libdevice (default: "
+                      "$CUDA_ROOT, $CUDA_HOME or /usr/local/cuda)"),
+             cl::cat(category));
+static cl::opt<std::string>
     cpuName("cpu",
             cl::desc("Host CPU to tune for: 'native' or an LLVM CPU name"),
             cl::init("native"), cl::cat(category));
@@ -114,6 +119,7 @@ int main(int argc, char **argv) {
                                         : optgraph::StepTarget::Cpu;
   options.chip = chipName;
   options.features = ptxFeatures;
+  options.cudaPath = cudaPath;
   options.cpu = cpuName;
   options.vectorize = vectorize;
   options.matmulTileSizes.assign(matmulTileSizes.begin(),

@@ -32,6 +32,10 @@ struct CudaPipelineOptions
       *this, "features",
       llvm::cl::desc("PTX features; sm_90 needs PTX 7.8 or later"),
       llvm::cl::init("+ptx80")};
+  Option<std::string> cudaPath{
+      *this, "cuda-path",
+      llvm::cl::desc("CUDA toolkit (ptxas, libdevice); default: $CUDA_ROOT, "
+                     "$CUDA_HOME or /usr/local/cuda")};
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("Optimization level of the kernels"),
                        llvm::cl::init(3)};

@@ -55,6 +55,7 @@ struct StepLibraryOptions {
   /// CUDA: the GPU architecture and PTX features of the kernels.
   std::string chip = "sm_90";
   std::string features = "+ptx80";
+  std::string cudaPath; // empty: the pipeline's default
   /// The host CPU of the library (both targets).
   std::string cpu = "native";
   bool vectorize = true;
