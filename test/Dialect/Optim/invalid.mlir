@@ -263,3 +263,60 @@ func.func @lowrank_step_type(%w: tensor<8x4xf32>, %m: tensor<8x2xf32>, %idx: ten
   %0:4 = "optim.lowrank_adamw"(%w, %w, %m, %m, %idx, %t) <{lr = 1.0e-3 : f64}> : (tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x2xf32>, tensor<8x2xf32>, tensor<2xi64>, i32) -> (tensor<8x4xf32>, tensor<8x2xf32>, tensor<8x2xf32>, tensor<2xi64>)
   return
 }
+
+// -----
+
+func.func @gather_adam_moments(%s: tensor<96x64xf32>, %idx: tensor<8xi64>, %m: tensor<96x7xf32>, %t: i64) {
+  // expected-error @+1 {{'optim.gather_adam' op moment has shape 96x7, expected 96x8}}
+  %0:3 = optim.gather_adam %s[%idx] right, %m, %m, %t : tensor<96x64xf32>, tensor<8xi64>, tensor<96x7xf32>
+  return
+}
+
+// -----
+
+func.func @project_select_rank(%g: tensor<96x64xf32>) {
+  %q = optim.dct_basis dct3 : tensor<64x64xf32>
+  // expected-error @+1 {{'optim.project_select' op rank 65 is outside 1..64 (the number of basis vectors)}}
+  %s, %i = optim.project_select %g, %q right norm l1 : tensor<96x64xf32>, tensor<64x64xf32> -> tensor<96x64xf32>, tensor<65xi64>
+  return
+}
+
+// -----
+
+func.func @project_back_apply_lr(%w: tensor<96x64xf32>, %u: tensor<96x8xf32>, %idx: tensor<8xi64>) {
+  %q = optim.dct_basis dct3 : tensor<64x64xf32>
+  // expected-error @+1 {{'optim.project_back_apply' op lr must be finite and non-negative, got -1.000000e+00}}
+  %0 = optim.project_back_apply %w, %u, %q[%idx] right {lr = -1.0 : f64} : tensor<96x64xf32>, tensor<96x8xf32>, tensor<64x64xf32>, tensor<8xi64>
+  return
+}
+
+// -----
+
+func.func @launch_no_kernel(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'optim.launch' op '@kernels::@missing' is not a GPU kernel}}
+  %0 = optim.launch @kernels::@missing grid [1, 1, 1] block [4, 1, 1] outs(%x : tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @launch_block(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'optim.launch' op a block holds at most 1024 threads}}
+  %0 = optim.launch @kernels::@k grid [1, 1, 1] block [64, 64, 1] outs(%x : tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    gpu.func @k(%y: memref<8xf32>) kernel {
+      gpu.return
+    }
+  }
+  func.func @launch_argument(%x: tensor<4xf32>) {
+    // expected-error @+1 {{'optim.launch' op argument #0 of type 'tensor<4xf32>' does not match the kernel's 'memref<8xf32>'}}
+    %0 = optim.launch @kernels::@k grid [1, 1, 1] block [4, 1, 1] outs(%x : tensor<4xf32>) -> tensor<4xf32>
+    return
+  }
+}

@@ -71,3 +71,41 @@ func.func @composites(%w: tensor<96x64xf32>, %g: tensor<96x64xf32>,
   %2:3 = optim.adamw %b, %bg, %bm, %bv, %t {lr = 1.0e-3 : f64, eps = 1.0e-6 : f64} : tensor<64xf32>
   return
 }
+
+// -----
+
+// CHECK-LABEL: func @fused
+// CHECK: %{{.*}}, %[[IDX:.*]] = optim.project_select %{{.*}}, %{{.*}} right norm l2 : tensor<96x64xf32>, tensor<64x64xf32> -> tensor<96x64xf32>, tensor<8xi64>
+// CHECK: optim.gather_adam %{{.*}}[%[[IDX]]] right, %{{.*}}, %{{.*}}, %{{.*}} from %{{.*}} : tensor<8xi64> {beta1 = 8.000000e-01 : f64} : tensor<96x64xf32>, tensor<8xi64>, tensor<96x8xf32>
+// CHECK: optim.project_back_apply %{{.*}}, %{{.*}}, %{{.*}}[%[[IDX]]] right lr_scale %{{.*}} {lr = 1.000000e-03 : f64} : tensor<96x64xf32>, tensor<96x8xf32>, tensor<64x64xf32>, tensor<8xi64>
+func.func @fused(%w: tensor<96x64xf32>, %g: tensor<96x64xf32>, %m: tensor<96x8xf32>, %v: tensor<96x8xf32>,
+                 %old: tensor<8xi64>, %t: i64, %s: f32) -> tensor<96x64xf32> {
+  %q = optim.dct_basis dct3 : tensor<64x64xf32>
+  %p, %idx = optim.project_select %g, %q right norm l2 : tensor<96x64xf32>, tensor<64x64xf32> -> tensor<96x64xf32>, tensor<8xi64>
+  %m1, %v1, %u = optim.gather_adam %p[%idx] right, %m, %v, %t from %old : tensor<8xi64> {beta1 = 0.8 : f64}
+      : tensor<96x64xf32>, tensor<8xi64>, tensor<96x8xf32>
+  %w1 = optim.project_back_apply %w, %u, %q[%idx] right lr_scale %s {lr = 1.0e-3 : f64}
+      : tensor<96x64xf32>, tensor<96x8xf32>, tensor<64x64xf32>, tensor<8xi64>
+  return %w1 : tensor<96x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @launch
+// CHECK: optim.launch @kernels::@scale grid [2, 1, 1] block [128, 1, 1] ins(%{{.*}}, %{{.*}} : tensor<256xf32>, f32) outs(%{{.*}} : tensor<256xf32>) -> tensor<256xf32>
+// CHECK: optim.launch @kernels::@scale grid [2, 1, 1] block [128, 1, 1] ins(%{{.*}}, %{{.*}} : memref<256xf32>, f32) outs(%{{.*}} : memref<256xf32>)
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    gpu.func @scale(%x: memref<256xf32>, %a: f32, %y: memref<256xf32>) kernel {
+      gpu.return
+    }
+  }
+  func.func @launch(%x: tensor<256xf32>, %a: f32, %xb: memref<256xf32>, %yb: memref<256xf32>) -> tensor<256xf32> {
+    %init = tensor.empty() : tensor<256xf32>
+    %y = optim.launch @kernels::@scale grid [2, 1, 1] block [128, 1, 1]
+        ins(%x, %a : tensor<256xf32>, f32) outs(%init : tensor<256xf32>) -> tensor<256xf32>
+    optim.launch @kernels::@scale grid [2, 1, 1] block [128, 1, 1]
+        ins(%xb, %a : memref<256xf32>, f32) outs(%yb : memref<256xf32>)
+    return %y : tensor<256xf32>
+  }
+}
