@@ -1,5 +1,6 @@
 //===- GpuAsyncChain.cpp - one stream per function, one synchronization ---===//
 
+#include "optgraph/Transforms/IfResults.h"
 #include "optgraph/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -13,6 +14,7 @@ namespace optgraph {
 } // namespace optgraph
 
 using namespace mlir;
+using namespace optgraph;
 
 namespace {
 
@@ -72,32 +74,17 @@ struct AsyncChain {
 
   /// Both branches continue the chain and yield their last token.
   FailureOr<Value> threadIf(scf::IfOp ifOp, Value token) {
-    SmallVector<Type> types(ifOp.getResultTypes());
-    types.push_back(tokenType);
-    rewriter.setInsertionPoint(ifOp);
-    auto newIf = scf::IfOp::create(rewriter, ifOp.getLoc(), types,
-                                   ifOp.getCondition(), /*withElse=*/true);
-    for (auto [from, to] : {std::pair{&ifOp.getThenRegion(),
-                                      &newIf.getThenRegion()},
-                            {&ifOp.getElseRegion(), &newIf.getElseRegion()}}) {
-      rewriter.eraseBlock(&to->front());
-      if (from->empty()) {
-        rewriter.createBlock(to);
-        scf::YieldOp::create(rewriter, ifOp.getLoc());
-      } else {
-        rewriter.inlineRegionBefore(*from, *to, to->end());
-      }
-      auto yield = cast<scf::YieldOp>(to->front().getTerminator());
-      FailureOr<Value> last = thread(to->front(), token);
-      if (failed(last))
-        return failure();
-      SmallVector<Value> yielded(yield.getOperands());
-      yielded.push_back(*last);
-      rewriter.setInsertionPoint(yield);
-      rewriter.replaceOpWithNewOp<scf::YieldOp>(yield, yielded);
-    }
-    rewriter.replaceOp(ifOp, newIf.getResults().drop_back());
-    return newIf.getResults().back();
+    FailureOr<scf::IfOp> newIf = appendIfResults(
+        rewriter, ifOp, tokenType,
+        [&](scf::YieldOp yield) -> FailureOr<SmallVector<Value>> {
+          FailureOr<Value> last = thread(*yield->getBlock(), token);
+          if (failed(last))
+            return failure();
+          return SmallVector<Value>{*last};
+        });
+    if (failed(newIf))
+      return failure();
+    return newIf->getResults().back();
   }
 };
 

@@ -469,6 +469,14 @@ BasisKind basisKindOf(Value basis) {
 
 const char *sideName(Side side) { return side == Side::right ? "r" : "l"; }
 
+/// A lowering that emits its kernels into `library`.
+template <typename OpTy>
+struct KernelPattern : OpRewritePattern<OpTy> {
+  KernelPattern(MLIRContext *ctx, KernelLibrary &library)
+      : OpRewritePattern<OpTy>(ctx), library(library) {}
+  KernelLibrary &library;
+};
+
 //===----------------------------------------------------------------------===//
 // Projections
 //===----------------------------------------------------------------------===//
@@ -486,12 +494,32 @@ ProjectionShape projectionShape(ArrayRef<int64_t> grad, Side side,
   return {columns, grad[1], grad[0]};
 }
 
-/// Builds a projection kernel. Arguments: G, [indices], outputs...
+/// A projection kernel. Arguments: G, [indices], S, [score partials].
 struct ProjectionKernel {
   Side side;
   BasisKind kind;
   int64_t size; // N
   bool selected;
+
+  /// The kernel `name` computing `mm` (whose readers and store this sets).
+  gpu::GPUFuncOp getOrCreate(KernelLibrary &library, Location loc,
+                             StringRef name, TypeRange args,
+                             const TiledMatmul &mm) const {
+    return library.getOrCreate(
+        name, args, TiledMatmul::workgroupBuffers(loc.getContext()),
+        TiledMatmul::block32(), [&](OpBuilder &b, gpu::GPUFuncOp kernel) {
+          KernelBuilder kb{b, loc};
+          TiledMatmul spec = mm;
+          readers(kb, kernel, library, spec);
+          // S follows G and the indices (the kernel's block arguments go on
+          // with the workgroup buffers, so it is not simply the last one).
+          Value out = kernel.getArgument(selected ? 2 : 1);
+          spec.store = [out](KernelBuilder &kb, Value i, Value j, Value c) {
+            kb.store(c, out, {i, j});
+          };
+          spec.emit(kb, kernel);
+        });
+  }
 
   void readers(KernelBuilder &kb, gpu::GPUFuncOp kernel, KernelLibrary &library,
                TiledMatmul &mm) const {
@@ -520,14 +548,12 @@ struct ProjectionKernel {
   }
 };
 
-struct ProjectSelectLowering : OpRewritePattern<ProjectSelectOp> {
-  ProjectSelectLowering(MLIRContext *ctx, KernelLibrary &library)
-      : OpRewritePattern(ctx), library(library) {}
+struct ProjectSelectLowering : KernelPattern<ProjectSelectOp> {
+  using KernelPattern::KernelPattern;
 
   LogicalResult matchAndRewrite(ProjectSelectOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
     Side side = op.getSide();
     ArrayRef<int64_t> gradShape = op.getGrad().getType().getShape();
     int64_t size = op.getBasis().getType().getDimSize(0);
@@ -549,18 +575,8 @@ struct ProjectSelectLowering : OpRewritePattern<ProjectSelectOp> {
     std::string name = llvm::formatv(
         "project_scores_{0}_{1}_{2}_{3}", shapeName(gradShape), sideName(side),
         stringifyEnum(kind), stringifyEnum(op.getNorm()));
-    gpu::GPUFuncOp matmulKernel = library.getOrCreate(
-        name, args, TiledMatmul::workgroupBuffers(ctx), TiledMatmul::block32(),
-        [&](OpBuilder &b, gpu::GPUFuncOp kernel) {
-          KernelBuilder kb{b, loc};
-          TiledMatmul spec = mm;
-          projection.readers(kb, kernel, library, spec);
-          Value out = kernel.getArgument(1);
-          spec.store = [out](KernelBuilder &kb, Value i, Value j, Value c) {
-            kb.store(c, out, {i, j});
-          };
-          spec.emit(kb, kernel);
-        });
+    gpu::GPUFuncOp matmulKernel =
+        projection.getOrCreate(library, loc, name, args, mm);
     ValueRange projected =
         launch(rewriter, loc, library, matmulKernel, mm.grid(),
                TiledMatmul::block(), ValueRange{op.getGrad()},
@@ -691,12 +707,10 @@ struct ProjectSelectLowering : OpRewritePattern<ProjectSelectOp> {
         });
   }
 
-  KernelLibrary &library;
 };
 
-struct ProjectLowering : OpRewritePattern<ProjectOp> {
-  ProjectLowering(MLIRContext *ctx, KernelLibrary &library)
-      : OpRewritePattern(ctx), library(library) {}
+struct ProjectLowering : KernelPattern<ProjectOp> {
+  using KernelPattern::KernelPattern;
 
   LogicalResult matchAndRewrite(ProjectOp op,
                                 PatternRewriter &rewriter) const override {
@@ -720,32 +734,18 @@ struct ProjectLowering : OpRewritePattern<ProjectOp> {
                       sideName(side), stringifyEnum(kind));
     ProjectionKernel projection{side, kind, size, selected};
     TiledMatmul mm{shape.m, shape.n, shape.k, {}, {}, {}, std::nullopt};
-    gpu::GPUFuncOp kernel = library.getOrCreate(
-        name, args, TiledMatmul::workgroupBuffers(rewriter.getContext()),
-        TiledMatmul::block32(), [&](OpBuilder &b, gpu::GPUFuncOp kernel) {
-          KernelBuilder kb{b, loc};
-          TiledMatmul spec = mm;
-          projection.readers(kb, kernel, library, spec);
-          // The last function argument (block arguments go on with the
-          // workgroup buffers).
-          Value out = kernel.getArgument(selected ? 2 : 1);
-          spec.store = [out](KernelBuilder &kb, Value i, Value j, Value c) {
-            kb.store(c, out, {i, j});
-          };
-          spec.emit(kb, kernel);
-        });
+    gpu::GPUFuncOp kernel =
+        projection.getOrCreate(library, loc, name, args, mm);
     rewriter.replaceOp(op, launch(rewriter, loc, library, kernel, mm.grid(),
                                   TiledMatmul::block(), inputs,
                                   TypeRange{op.getType()}));
     return success();
   }
 
-  KernelLibrary &library;
 };
 
-struct ProjectBackApplyLowering : OpRewritePattern<ProjectBackApplyOp> {
-  ProjectBackApplyLowering(MLIRContext *ctx, KernelLibrary &library)
-      : OpRewritePattern(ctx), library(library) {}
+struct ProjectBackApplyLowering : KernelPattern<ProjectBackApplyOp> {
+  using KernelPattern::KernelPattern;
 
   LogicalResult matchAndRewrite(ProjectBackApplyOp op,
                                 PatternRewriter &rewriter) const override {
@@ -804,7 +804,6 @@ struct ProjectBackApplyLowering : OpRewritePattern<ProjectBackApplyOp> {
     return success();
   }
 
-  KernelLibrary &library;
 };
 
 //===----------------------------------------------------------------------===//
@@ -979,32 +978,27 @@ LogicalResult lowerAdam(OpTy op, Value source, Value indices, Value oldIndices,
   return success();
 }
 
-struct GatherAdamLowering : OpRewritePattern<GatherAdamOp> {
-  GatherAdamLowering(MLIRContext *ctx, KernelLibrary &library)
-      : OpRewritePattern(ctx), library(library) {}
+struct GatherAdamLowering : KernelPattern<GatherAdamOp> {
+  using KernelPattern::KernelPattern;
   LogicalResult matchAndRewrite(GatherAdamOp op,
                                 PatternRewriter &rewriter) const override {
     return lowerAdam(op, op.getProjected(), op.getIndices(),
                      op.getOldIndices(), op.getSide(), library, rewriter);
   }
-  KernelLibrary &library;
 };
 
-struct AdamLowering : OpRewritePattern<AdamOp> {
-  AdamLowering(MLIRContext *ctx, KernelLibrary &library)
-      : OpRewritePattern(ctx), library(library) {}
+struct AdamLowering : KernelPattern<AdamOp> {
+  using KernelPattern::KernelPattern;
   LogicalResult matchAndRewrite(AdamOp op,
                                 PatternRewriter &rewriter) const override {
     return lowerAdam(op, op.getGrad(), Value(), Value(), std::nullopt, library,
                      rewriter);
   }
-  KernelLibrary &library;
 };
 
 /// W ← W·decay − step·U, elementwise. Arguments: W, U, decay, step, W'.
-struct ApplyLowering : OpRewritePattern<ApplyOp> {
-  ApplyLowering(MLIRContext *ctx, KernelLibrary &library)
-      : OpRewritePattern(ctx), library(library) {}
+struct ApplyLowering : KernelPattern<ApplyOp> {
+  using KernelPattern::KernelPattern;
   LogicalResult matchAndRewrite(ApplyOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -1035,15 +1029,13 @@ struct ApplyLowering : OpRewritePattern<ApplyOp> {
                                   TypeRange{type}));
     return success();
   }
-  KernelLibrary &library;
 };
 
 /// Full-rank AdamW in one kernel: reads W, G, m, v and writes W', m', v'
 /// (28 bytes per parameter). Arguments: W, G, m, v, adam scalars, decay,
 /// step, W', m', v'.
-struct AdamWLowering : OpRewritePattern<AdamWOp> {
-  AdamWLowering(MLIRContext *ctx, KernelLibrary &library)
-      : OpRewritePattern(ctx), library(library) {}
+struct AdamWLowering : KernelPattern<AdamWOp> {
+  using KernelPattern::KernelPattern;
   LogicalResult matchAndRewrite(AdamWOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -1088,7 +1080,6 @@ struct AdamWLowering : OpRewritePattern<AdamWOp> {
                                   TypeRange{type, type, type}));
     return success();
   }
-  KernelLibrary &library;
 };
 
 //===----------------------------------------------------------------------===//

@@ -101,6 +101,22 @@ static LogicalResult verifyShape(Operation *op, StringRef what, ShapedType type,
   return success();
 }
 
+/// The basis, rank and direction of a back-projection to `result`'s shape.
+static LogicalResult verifyBackProjection(Operation *op, Side side,
+                                          ShapedType result,
+                                          RankedTensorType basis,
+                                          RankedTensorType indices,
+                                          ShapedType direction) {
+  int64_t size = basisSize(result.getShape(), side);
+  if (failed(verifyBasis(op, basis, size)))
+    return failure();
+  int64_t rank = indices.getDimSize(0);
+  if (failed(verifyRank(op, rank, size)))
+    return failure();
+  return verifyShape(op, "direction", direction,
+                     lowRankShape(result.getShape(), side, rank));
+}
+
 static LogicalResult verifyMoments(Operation *op, double beta1, double beta2,
                                    double eps) {
   auto isBeta = [](double beta) { return beta >= 0.0 && beta < 1.0; };
@@ -260,15 +276,9 @@ LogicalResult ProjectBackOp::verify() {
   if (failed(verifyStaticShapes(*this)) ||
       failed(verifyResolvedSide(*this, getSide())))
     return failure();
-  ArrayRef<int64_t> resultShape = getResult().getType().getShape();
-  int64_t size = basisSize(resultShape, getSide());
-  if (failed(verifyBasis(*this, getBasis().getType(), size)))
-    return failure();
-  int64_t rank = getIndices().getType().getDimSize(0);
-  if (failed(verifyRank(*this, rank, size)))
-    return failure();
-  return verifyShape(*this, "direction", getDirection().getType(),
-                     lowRankShape(resultShape, getSide(), rank));
+  return verifyBackProjection(*this, getSide(), getResult().getType(),
+                              getBasis().getType(), getIndices().getType(),
+                              getDirection().getType());
 }
 
 //===----------------------------------------------------------------------===//
@@ -392,15 +402,9 @@ LogicalResult ProjectBackApplyOp::verify() {
                             getWeightDecay().convertToDouble(),
                             getScale().convertToDouble())))
     return failure();
-  ArrayRef<int64_t> shape = getParam().getType().getShape();
-  int64_t size = basisSize(shape, getSide());
-  if (failed(verifyBasis(*this, getBasis().getType(), size)))
-    return failure();
-  int64_t rank = getIndices().getType().getDimSize(0);
-  if (failed(verifyRank(*this, rank, size)))
-    return failure();
-  return verifyShape(*this, "direction", getDirection().getType(),
-                     lowRankShape(shape, getSide(), rank));
+  return verifyBackProjection(*this, getSide(), getParam().getType(),
+                              getBasis().getType(), getIndices().getType(),
+                              getDirection().getType());
 }
 
 //===----------------------------------------------------------------------===//

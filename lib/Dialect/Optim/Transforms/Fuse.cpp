@@ -2,6 +2,7 @@
 
 #include "optgraph/Dialect/Optim/IR/OptimOps.h"
 #include "optgraph/Dialect/Optim/Transforms/Passes.h"
+#include "optgraph/Transforms/IfResults.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
@@ -87,30 +88,19 @@ struct SinkAdamIntoBranches : OpRewritePattern<AdamOp> {
           !operand.getParentRegion()->isProperAncestor(&ifOp.getThenRegion()))
         return failure();
 
-    SmallVector<Type> resultTypes(ifOp.getResultTypes());
-    llvm::append_range(resultTypes, adam.getResultTypes());
-    rewriter.setInsertionPoint(ifOp);
-    auto newIf = scf::IfOp::create(rewriter, ifOp.getLoc(), resultTypes,
-                                   ifOp.getCondition(), /*withElse=*/true);
-    for (auto [from, to] : {std::pair{&ifOp.getThenRegion(),
-                                      &newIf.getThenRegion()},
-                            {&ifOp.getElseRegion(), &newIf.getElseRegion()}}) {
-      rewriter.eraseBlock(&to->front());
-      rewriter.inlineRegionBefore(*from, *to, to->end());
-      auto yield = cast<scf::YieldOp>(to->front().getTerminator());
-      IRMapping mapping;
-      for (auto [result, yielded] :
-           llvm::zip(ifOp.getResults(), yield.getOperands()))
-        mapping.map(result, yielded);
-      rewriter.setInsertionPoint(yield);
-      Operation *clone = rewriter.clone(*adam, mapping);
-      SmallVector<Value> yielded(yield.getOperands());
-      llvm::append_range(yielded, clone->getResults());
-      rewriter.replaceOpWithNewOp<scf::YieldOp>(yield, yielded);
-    }
     unsigned count = ifOp.getNumResults();
-    rewriter.replaceOp(adam, newIf.getResults().drop_front(count));
-    rewriter.replaceOp(ifOp, newIf.getResults().take_front(count));
+    FailureOr<scf::IfOp> newIf = optgraph::appendIfResults(
+        rewriter, ifOp, adam.getResultTypes(),
+        [&](scf::YieldOp yield) -> FailureOr<SmallVector<Value>> {
+          IRMapping mapping;
+          for (auto [result, yielded] :
+               llvm::zip(ifOp.getResults(), yield.getOperands()))
+            mapping.map(result, yielded);
+          return SmallVector<Value>(rewriter.clone(*adam, mapping)->getResults());
+        });
+    if (failed(newIf))
+      return failure();
+    rewriter.replaceOp(adam, newIf->getResults().drop_front(count));
     return success();
   }
 };
