@@ -117,6 +117,7 @@ void optgraph::addBufferization(
       bufferization::LayoutMapOption::IdentityLayoutMap;
   bufferizeOptions.unknownTypeConversion = unknownTypeConversion;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
+  pm.addNestedPass<func::FuncOp>(createOptgraphCopyRepeatedResults());
   bufferization::BufferResultsToOutParamsPassOptions outParamsOptions;
   outParamsOptions.modifyPublicFunctions = true;
   outParamsOptions.hoistStaticAllocs = true;

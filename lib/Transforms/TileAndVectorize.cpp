@@ -54,7 +54,9 @@ struct TileAndVectorizePass
     }
     SmallVector<linalg::MatmulOp> matmuls;
     getOperation().walk([&](linalg::MatmulOp op) {
-      if (op.hasPureTensorSemantics() && !op.hasDynamicShape())
+      // A matmul with an empty loop computes nothing worth tiling.
+      if (op.hasPureTensorSemantics() && !op.hasDynamicShape() &&
+          !llvm::is_contained(op.getStaticLoopRanges(), 0))
         matmuls.push_back(op);
     });
 

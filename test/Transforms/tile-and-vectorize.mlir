@@ -34,3 +34,13 @@ func.func @odd_transposed(%a: tensor<12x37xf32>, %b: tensor<12x20xf32>, %c: tens
   %0 = linalg.matmul indexing_maps = [affine_map<(d0, d1, d2) -> (d2, d0)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>] ins(%a, %b : tensor<12x37xf32>, tensor<12x20xf32>) outs(%c : tensor<37x20xf32>) -> tensor<37x20xf32>
   return %0 : tensor<37x20xf32>
 }
+
+// -----
+
+// A matmul with an empty loop has nothing to tile (it used to divide by 0).
+// CHECK-LABEL: func @empty_loop
+// CHECK: linalg.matmul
+func.func @empty_loop(%a: tensor<4x0xf32>, %b: tensor<0x8xf32>, %c: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<4x0xf32>, tensor<0x8xf32>) outs(%c : tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}

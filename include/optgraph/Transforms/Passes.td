@@ -61,4 +61,18 @@ def OptgraphGpuAsyncChain
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def OptgraphCopyRepeatedResults
+    : Pass<"optgraph-copy-repeated-results", "::mlir::func::FuncOp"> {
+  let summary = "Give every buffer a function returns a place of its own";
+  let description = [{
+    A function that returns one buffer at several result positions (a step
+    returning `%r#0, %r#0`) gets, for every repeat, a fresh allocation and a
+    `memref.copy` into it. Runs after bufferization and before
+    `buffer-results-to-out-params{hoist-static-allocs}`, which would
+    otherwise hoist one allocation into two out-parameters (a use after
+    free in upstream MLIR 22).
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 #endif // OPTGRAPH_TRANSFORMS_PASSES_TD

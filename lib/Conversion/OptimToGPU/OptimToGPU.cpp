@@ -21,6 +21,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
@@ -1090,13 +1091,22 @@ struct ConvertOptimToGPUPass
     : public optgraph::impl::ConvertOptimToGPUBase<ConvertOptimToGPUPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    // The kernels' phase arithmetic k·(2j+1) mod 4N is 32-bit.
-    WalkResult tooLarge = module.walk([](DctBasisOp op) {
-      int64_t size = op.getType().getDimSize(0);
-      if (size <= kMaxBasisSize)
+    // The kernels' phase arithmetic k·(2j+1) mod 4N is 32-bit and the
+    // cosine table a global of 4N floats: check N on every op with a basis.
+    WalkResult tooLarge = module.walk([](Operation *op) {
+      std::optional<int64_t> size =
+          llvm::TypeSwitch<Operation *, std::optional<int64_t>>(op)
+              .Case<DctBasisOp>(
+                  [](DctBasisOp basis) { return basis.getType().getDimSize(0); })
+              .Case<ProjectSelectOp, ProjectOp, ProjectBackApplyOp,
+                    ProjectBackOp>([](auto projection) {
+                return projection.getBasis().getType().getDimSize(0);
+              })
+              .Default([](Operation *) { return std::nullopt; });
+      if (!size || *size <= kMaxBasisSize)
         return WalkResult::advance();
-      op.emitOpError("basis of size ")
-          << size << " exceeds the " << kMaxBasisSize
+      op->emitOpError("basis of size ")
+          << *size << " exceeds the " << kMaxBasisSize
           << " that the GPU kernels support";
       return WalkResult::interrupt();
     });

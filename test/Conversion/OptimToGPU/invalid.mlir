@@ -15,3 +15,12 @@ func.func @huge_basis() -> tensor<40000x40000xf32> {
   %q = optim.dct_basis dct3 : tensor<40000x40000xf32>
   return %q : tensor<40000x40000xf32>
 }
+
+// -----
+
+// The limit holds for every op with a basis, wherever the basis comes from.
+func.func @huge_basis_operand(%g: tensor<8x40000xf32>, %q: tensor<40000x40000xf32>) -> tensor<8x40000xf32> {
+  // expected-error @+1 {{'optim.project_select' op basis of size 40000 exceeds the 32768 that the GPU kernels support}}
+  %p, %idx = optim.project_select %g, %q right norm l2 : tensor<8x40000xf32>, tensor<40000x40000xf32> -> tensor<8x40000xf32>, tensor<8xi64>
+  return %p : tensor<8x40000xf32>
+}

@@ -1,7 +1,7 @@
 // RUN: optgraph-opt %s -split-input-file -verify-diagnostics
 
 func.func @basis_not_square() {
-  // expected-error @+1 {{'optim.dct_basis' op expects a non-empty square result, got 'tensor<4x5xf32>'}}
+  // expected-error @+1 {{'optim.dct_basis' op expects a square result, got 'tensor<4x5xf32>'}}
   %q = optim.dct_basis dct3 : tensor<4x5xf32>
   return
 }
@@ -81,8 +81,43 @@ func.func @project_wrong_element_type(%g: tensor<8x4xf16>, %q: tensor<4x4xf32>) 
 // -----
 
 func.func @select_rank_zero(%s: tensor<8x4xf32>) {
-  // expected-error @+1 {{'optim.select' op rank 0 is outside 1..4 (the number of basis vectors)}}
+  // expected-error @+1 {{'optim.select' op expects every dimension in 1..2147483647, got 'tensor<0xi64>'}}
   %idx = optim.select %s right norm l1 : tensor<8x4xf32> -> tensor<0xi64>
+  return
+}
+
+// -----
+
+func.func @select_rank_above_basis(%s: tensor<8x4xf32>) {
+  // expected-error @+1 {{'optim.select' op rank 5 is outside 1..4 (the number of basis vectors)}}
+  %idx = optim.select %s right norm l1 : tensor<8x4xf32> -> tensor<5xi64>
+  return
+}
+
+// -----
+
+// A 0-sized parameter has nothing to update: rejected at the op, so no pass
+// meets an empty loop.
+func.func @project_zero_sized(%g: tensor<12x0xf32>, %q: tensor<1x1xf32>) {
+  // expected-error @+1 {{'optim.project' op expects every dimension in 1..2147483647, got 'tensor<12x0xf32>'}}
+  %s = optim.project %g, %q right : tensor<12x0xf32>, tensor<1x1xf32> -> tensor<12x0xf32>
+  return
+}
+
+// -----
+
+func.func @adamw_dimension_too_large(%w: tensor<4294967296xf32>, %t: i64) {
+  // expected-error @+1 {{'optim.adamw' op expects every dimension in 1..2147483647, got 'tensor<4294967296xf32>'}}
+  %r:3 = optim.adamw %w, %w, %w, %w, %t {lr = 1.0e-3 : f64} : tensor<4294967296xf32>
+  return
+}
+
+// -----
+
+// N×N ≤ 2^40 elements bounds a basis to N ≤ 2^20.
+func.func @basis_too_large() {
+  // expected-error @+1 {{'optim.dct_basis' op expects at most 2^40 elements per tensor, got 'tensor<1048577x1048577xf32>'}}
+  %q = optim.dct_basis dct3 : tensor<1048577x1048577xf32>
   return
 }
 
@@ -319,4 +354,12 @@ module attributes {gpu.container_module} {
     %0 = optim.launch @kernels::@k grid [1, 1, 1] block [4, 1, 1] outs(%x : tensor<4xf32>) -> tensor<4xf32>
     return
   }
+}
+
+// -----
+
+func.func @launch_grid_y(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'optim.launch' op grid (1, 65536, 1) is outside CUDA's 1..(2147483647, 65535, 65535)}}
+  %0 = optim.launch @kernels::@k grid [1, 65536, 1] block [4, 1, 1] outs(%x : tensor<4xf32>) -> tensor<4xf32>
+  return
 }

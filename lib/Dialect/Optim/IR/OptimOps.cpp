@@ -6,7 +6,9 @@
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <array>
 #include <cmath>
+#include <tuple>
 
 using namespace mlir;
 using namespace optgraph::optim;
@@ -39,14 +41,30 @@ static ParseResult parseEnumKeyword(OpAsmParser &parser, EnumAttrT &attr) {
 // Shared verification helpers
 //===----------------------------------------------------------------------===//
 
-/// Every tensor the dialect handles has a static shape: lowering sizes the
-/// basis, the top-k and the kernels from it.
-static LogicalResult verifyStaticShapes(Operation *op) {
+/// Every tensor the dialect handles has a static shape (lowering sizes the
+/// basis, the top-k and the kernels from it) within the dialect's limits.
+static LogicalResult verifyShapes(Operation *op) {
   for (Type type :
        llvm::concat<Type>(op->getOperandTypes(), op->getResultTypes())) {
     auto shaped = dyn_cast<ShapedType>(type);
-    if (shaped && !shaped.hasStaticShape())
+    if (!shaped)
+      continue;
+    if (!shaped.hasStaticShape())
       return op->emitOpError("expects statically shaped tensors, got ") << type;
+    if (llvm::any_of(shaped.getShape(), [](int64_t size) {
+          return size < 1 || size > kMaxDimSize;
+        }))
+      return op->emitOpError("expects every dimension in 1..")
+             << kMaxDimSize << ", got " << type;
+    // Dimensions ≤ 2^31 - 1: the product of two fits in int64; check as
+    // it grows for higher ranks.
+    int64_t elements = 1;
+    for (int64_t size : shaped.getShape()) {
+      elements *= size;
+      if (elements > kMaxElements)
+        return op->emitOpError("expects at most 2^40 elements per tensor, got ")
+               << type;
+    }
   }
   return success();
 }
@@ -146,11 +164,11 @@ static LogicalResult verifyStepSize(Operation *op, double lr,
 //===----------------------------------------------------------------------===//
 
 LogicalResult DctBasisOp::verify() {
-  if (failed(verifyStaticShapes(*this)))
+  if (failed(verifyShapes(*this)))
     return failure();
   RankedTensorType type = getBasis().getType();
-  if (type.getDimSize(0) != type.getDimSize(1) || type.getDimSize(0) < 1)
-    return emitOpError("expects a non-empty square result, got ") << type;
+  if (type.getDimSize(0) != type.getDimSize(1))
+    return emitOpError("expects a square result, got ") << type;
   return success();
 }
 
@@ -159,7 +177,7 @@ LogicalResult DctBasisOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult ProjectOp::verify() {
-  if (failed(verifyStaticShapes(*this)) ||
+  if (failed(verifyShapes(*this)) ||
       failed(verifyResolvedSide(*this, getSide())))
     return failure();
   ArrayRef<int64_t> gradShape = getGrad().getType().getShape();
@@ -180,7 +198,7 @@ LogicalResult ProjectOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult SelectOp::verify() {
-  if (failed(verifyStaticShapes(*this)) ||
+  if (failed(verifyShapes(*this)) ||
       failed(verifyResolvedSide(*this, getSide())))
     return failure();
   return verifyRank(*this, getIndices().getType().getDimSize(0),
@@ -192,7 +210,7 @@ LogicalResult SelectOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult GatherOp::verify() {
-  if (failed(verifyStaticShapes(*this)) ||
+  if (failed(verifyShapes(*this)) ||
       failed(verifyResolvedSide(*this, getSide())))
     return failure();
   ArrayRef<int64_t> shape = getProjected().getType().getShape();
@@ -233,7 +251,7 @@ void GatherOp::getCanonicalizationPatterns(RewritePatternSet &results,
 //===----------------------------------------------------------------------===//
 
 LogicalResult RotateOp::verify() {
-  if (failed(verifyStaticShapes(*this)) ||
+  if (failed(verifyShapes(*this)) ||
       failed(verifyResolvedSide(*this, getSide())))
     return failure();
   int64_t rank = getOldIndices().getType().getDimSize(0);
@@ -261,7 +279,7 @@ LogicalResult RotateOp::fold(FoldAdaptor,
 //===----------------------------------------------------------------------===//
 
 LogicalResult AdamOp::verify() {
-  if (failed(verifyStaticShapes(*this)))
+  if (failed(verifyShapes(*this)))
     return failure();
   return verifyMoments(*this, getBeta1().convertToDouble(),
                        getBeta2().convertToDouble(),
@@ -273,7 +291,7 @@ LogicalResult AdamOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult ProjectBackOp::verify() {
-  if (failed(verifyStaticShapes(*this)) ||
+  if (failed(verifyShapes(*this)) ||
       failed(verifyResolvedSide(*this, getSide())))
     return failure();
   return verifyBackProjection(*this, getSide(), getResult().getType(),
@@ -286,7 +304,7 @@ LogicalResult ProjectBackOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult ApplyOp::verify() {
-  if (failed(verifyStaticShapes(*this)))
+  if (failed(verifyShapes(*this)))
     return failure();
   return verifyStepSize(*this, getLr().convertToDouble(),
                         getWeightDecay().convertToDouble(),
@@ -305,7 +323,7 @@ OpFoldResult ApplyOp::fold(FoldAdaptor) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult AdamWOp::verify() {
-  if (failed(verifyStaticShapes(*this)) ||
+  if (failed(verifyShapes(*this)) ||
       failed(verifyMoments(*this, getBeta1().convertToDouble(),
                            getBeta2().convertToDouble(),
                            getEps().convertToDouble())))
@@ -326,7 +344,7 @@ Side LowRankAdamWOp::getResolvedSide() {
 }
 
 LogicalResult LowRankAdamWOp::verify() {
-  if (failed(verifyStaticShapes(*this)) ||
+  if (failed(verifyShapes(*this)) ||
       failed(verifyMoments(*this, getBeta1().convertToDouble(),
                            getBeta2().convertToDouble(),
                            getEps().convertToDouble())) ||
@@ -351,7 +369,7 @@ LogicalResult LowRankAdamWOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult ProjectSelectOp::verify() {
-  if (failed(verifyStaticShapes(*this)) ||
+  if (failed(verifyShapes(*this)) ||
       failed(verifyResolvedSide(*this, getSide())))
     return failure();
   ArrayRef<int64_t> gradShape = getGrad().getType().getShape();
@@ -368,7 +386,7 @@ LogicalResult ProjectSelectOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult GatherAdamOp::verify() {
-  if (failed(verifyStaticShapes(*this)) ||
+  if (failed(verifyShapes(*this)) ||
       failed(verifyResolvedSide(*this, getSide())) ||
       failed(verifyMoments(*this, getBeta1().convertToDouble(),
                            getBeta2().convertToDouble(),
@@ -396,7 +414,7 @@ LogicalResult GatherAdamOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult ProjectBackApplyOp::verify() {
-  if (failed(verifyStaticShapes(*this)) ||
+  if (failed(verifyShapes(*this)) ||
       failed(verifyResolvedSide(*this, getSide())) ||
       failed(verifyStepSize(*this, getLr().convertToDouble(),
                             getWeightDecay().convertToDouble(),
@@ -412,14 +430,21 @@ LogicalResult ProjectBackApplyOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult LaunchOp::verify() {
-  for (auto [what, sizes] :
-       {std::pair<StringRef, ArrayRef<int64_t>>{"grid", getGrid()},
-        {"block", getBlock()}}) {
-    if (sizes.size() != 3 || llvm::any_of(sizes, [](int64_t s) {
-          return s < 1 || s > std::numeric_limits<int32_t>::max();
-        }))
-      return emitOpError() << what
-                           << " must have three sizes in 1..2^31-1";
+  // CUDA's limits: gridDim.x < 2^31, gridDim.y and .z ≤ 65535; blockDim.x
+  // and .y ≤ 1024, .z ≤ 64.
+  for (auto [what, sizes, limits] :
+       {std::tuple<StringRef, ArrayRef<int64_t>, std::array<int64_t, 3>>{
+            "grid", getGrid(), {std::numeric_limits<int32_t>::max(), 65535,
+                                65535}},
+        {"block", getBlock(), {1024, 1024, 64}}}) {
+    if (sizes.size() != 3)
+      return emitOpError() << what << " must have three sizes";
+    for (auto [size, limit] : llvm::zip_equal(sizes, limits))
+      if (size < 1 || size > limit)
+        return emitOpError() << what << " (" << sizes[0] << ", " << sizes[1]
+                             << ", " << sizes[2] << ") is outside CUDA's 1..("
+                             << limits[0] << ", " << limits[1] << ", "
+                             << limits[2] << ")";
   }
   if (getBlock()[0] * getBlock()[1] * getBlock()[2] > 1024)
     return emitOpError("a block holds at most 1024 threads");

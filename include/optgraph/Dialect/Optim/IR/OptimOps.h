@@ -14,6 +14,16 @@
 
 #include "optgraph/Dialect/Optim/IR/OptimEnums.h.inc"
 
+namespace optgraph::optim {
+/// The sizes the dialect accepts: every dimension in 1..kMaxDimSize and at
+/// most kMaxElements elements per tensor. Index arithmetic in every lowering
+/// then fits in 64 bits (a basis is N×N, so N ≤ 2^20), and a 0-sized
+/// parameter, which has nothing to update, is an error at the op rather than
+/// a special case in every pass.
+constexpr int64_t kMaxDimSize = (int64_t(1) << 31) - 1;
+constexpr int64_t kMaxElements = int64_t(1) << 40;
+} // namespace optgraph::optim
+
 #define GET_ATTRDEF_CLASSES
 #include "optgraph/Dialect/Optim/IR/OptimAttrs.h.inc"
 
