@@ -28,6 +28,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 CRASH_BANNERS = (
@@ -46,6 +47,17 @@ INTERESTING_INTS = (0, 1, -1, 2, 3, 7, 31, 32, 33, 63, 64, 65, 127, 128, 255,
                     256, 1023, 1024, 1025, 4096, 32767, 32768, 65535, 65536,
                     2**31 - 1, 2**31, 2**32 - 1, 2**32, 2**40, 2**53,
                     2**63 - 1, 2**63, 2**64, -2**31, -2**63)
+
+
+_tally = {}
+_tally_lock = threading.Lock()
+
+
+def tally(label):
+    """Counts what cases did (e.g. 'accepted', 'rejected'), for the summary:
+    a fuzzer whose mutants all fail to parse tests little."""
+    with _tally_lock:
+        _tally[label] = _tally.get(label, 0) + 1
 
 
 class Outcome:
@@ -303,7 +315,7 @@ def main(target, argv=None):
     seconds = time.monotonic() - start
     summary = {"target": target.name, "seed": args.seed, "first": args.first,
                "cases": args.cases, "seconds": round(seconds, 1),
-               "findings": counts}
+               "findings": counts, "outcomes": dict(sorted(_tally.items()))}
     for index, cls, message in findings[:50]:
         print(f"{target.name}: case {index}: {cls}: {message[:300]}",
               file=sys.stderr)
@@ -311,6 +323,7 @@ def main(target, argv=None):
           f"{seconds:.0f} s: " + (", ".join(f"{n} {c}" for c, n in
                                            sorted(counts.items()))
                                  or "no findings") +
+          (f" (outcomes: {summary['outcomes']})" if _tally else "") +
           (f"; reproducers in {findings_dir}" if findings else ""))
     if not findings and not args.findings:
         shutil.rmtree(findings_dir, ignore_errors=True)

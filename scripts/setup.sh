@@ -5,8 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# clang-22 and its runtimes build the sanitized fuzzing build
+# (scripts/fuzz.sh).
 APT_PACKAGES=(llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools lld-22
-              cmake ninja-build ccache g++)
+              clang-22 libclang-rt-22-dev cmake ninja-build ccache g++)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \

@@ -99,10 +99,13 @@ void optgraph::buildCudaPipeline(OpPassManager &pm,
   // Tokens cross the refresh branch as block arguments: lower scf first.
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createGpuToLLVMConversionPass());
-  GpuModuleToBinaryPassOptions binary;
-  binary.toolkitPath = options.cudaPath.empty() ? defaultCudaPath()
-                                                : std::string(options.cudaPath);
-  pm.addPass(createGpuModuleToBinaryPass(binary));
+  if (options.serialize) {
+    GpuModuleToBinaryPassOptions binary;
+    binary.toolkitPath = options.cudaPath.empty()
+                             ? defaultCudaPath()
+                             : std::string(options.cudaPath);
+    pm.addPass(createGpuModuleToBinaryPass(binary));
+  }
   addHostToLLVM(pm);
 }
 

@@ -2,6 +2,7 @@
 // RUN: optgraph-opt %s -optgraph-cuda-pipeline | FileCheck %s
 // RUN: optgraph-opt %s -optgraph-cuda-pipeline="chip=sm_80" | FileCheck %s --check-prefix=SM80
 // RUN: optgraph-opt %s -optgraph-cuda-pipeline --mlir-print-ir-after=optgraph-gpu-async-chain -o /dev/null 2>&1 | FileCheck %s --check-prefix=HOST
+// RUN: env PATH=/nonexistent CUDA_ROOT=/nonexistent optgraph-opt %s -optgraph-cuda-pipeline=serialize=false | FileCheck %s --check-prefix=NVVM
 
 // One stream; the only synchronization is the step's last call (on the
 // stream: the runtime's handles say which kind they are).
@@ -21,6 +22,11 @@
 // module.
 // CHECK: gpu.binary @optgraph_kernels  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, properties = {{.*}}, "P\EDU\BA
 // SM80: gpu.binary @optgraph_kernels  [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">
+
+// serialize=false keeps the kernels in the NVVM dialect: no toolkit needed.
+// NVVM: gpu.module @optgraph_kernels [#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">]
+// NVVM: nvvm.read.ptx.sreg.tid.x
+// NVVM-NOT: gpu.binary
 
 // Before lowering to calls: the refresh branch continues the token chain
 // (no gpu.wait inside it), outputs are written in place, and no data goes

@@ -39,6 +39,11 @@ struct CudaPipelineOptions
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("Optimization level of the kernels"),
                        llvm::cl::init(3)};
+  Option<bool> serialize{
+      *this, "serialize",
+      llvm::cl::desc("Serialize the kernels to cubins with ptxas; false "
+                     "keeps them in the NVVM dialect (no CUDA toolkit)"),
+      llvm::cl::init(true)};
 };
 
 /// optim → fused kernels → cubins embedded in host code in the LLVM dialect
