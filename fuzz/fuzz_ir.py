@@ -168,9 +168,18 @@ class IRTarget(common.Target):
                     f.write("previous")
                 with open(os.path.join(out, "step.json"), "w") as f:
                     f.write("previous")
+            extra = []
+            d = rng.random()
+            if d < 0.05:                      # a folder where the library goes
+                library = out
+            elif d < 0.1:                     # under a file
+                library = os.path.join(out, "step.json", "step.so")
+            elif d < 0.15:                    # the manifest onto a folder
+                os.makedirs(os.path.join(out, "m"))
+                extra = ["--manifest", os.path.join(out, "m")]
             before = common.snapshot(out)
             cmd = [os.path.join(self.tools, "optgraph-compile"), source,
-                   "-o", library, f"--target={target}"]
+                   "-o", library, f"--target={target}"] + extra
             outcome = common.run_command(cmd, timeout=300)
             found = common.classify(outcome)
             if outcome.returncode != 0 and not outcome.timed_out:

@@ -29,6 +29,11 @@ llvm_config.add_tool_substitutions(
     ["optgraph-opt", "optgraph-compile", "optgraph-run"],
     [config.optgraph_tools_dir])
 
+# A sanitized or fuzzing build (scripts/fuzz.sh): its static libraries need
+# clang's sanitizer runtimes, so an out-of-tree consumer cannot link them.
+if config.optgraph_sanitizers or config.optgraph_fuzzers in ("ON", "TRUE", "1"):
+    config.available_features.add("sanitized")
+
 # A GPU is present where the CUDA driver answers.
 if shutil.which("nvidia-smi") and os.system("nvidia-smi -L > /dev/null 2>&1") == 0:
     config.available_features.add("cuda")

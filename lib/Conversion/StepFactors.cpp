@@ -31,10 +31,12 @@ std::pair<Value, Value> optgraph::updateFactors(OpBuilder &b, Location loc,
   if (!lrScale)
     return {constant(b, loc, b.getF32FloatAttr(1.0 - lrDecay)),
             constant(b, loc, b.getF32FloatAttr(lrStep))};
-  Value decay = arith::SubFOp::create(
-      b, loc, constant(b, loc, b.getF32FloatAttr(1.0)),
-      arith::MulFOp::create(b, loc, constant(b, loc, b.getF32FloatAttr(lrDecay)),
-                            lrScale));
+  // One statement per op: argument evaluation order is unspecified, and the
+  // IR must not depend on the host compiler.
+  Value one = constant(b, loc, b.getF32FloatAttr(1.0));
+  Value scaledDecay = arith::MulFOp::create(
+      b, loc, constant(b, loc, b.getF32FloatAttr(lrDecay)), lrScale);
+  Value decay = arith::SubFOp::create(b, loc, one, scaledDecay);
   Value step = arith::MulFOp::create(
       b, loc, constant(b, loc, b.getF32FloatAttr(lrStep)), lrScale);
   return {decay, step};

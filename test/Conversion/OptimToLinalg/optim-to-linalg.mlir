@@ -151,9 +151,9 @@ func.func @apply(%w: tensor<9xf32>, %u: tensor<9xf32>) -> tensor<9xf32> {
 // A schedule's lr_scale: the two factors are computed once, outside the loop.
 // CHECK-LABEL: func @apply_scheduled
 // CHECK-SAME: %[[S:[^:]*]]: f32
+// CHECK: %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
 // CHECK: %[[LRWD:.*]] = arith.constant 1.000000e-03 : f32
 // CHECK: %[[X:.*]] = arith.mulf %[[LRWD]], %[[S]]
-// CHECK: %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
 // CHECK: %[[DECAY:.*]] = arith.subf %[[ONE]], %[[X]]
 // CHECK: %[[LRSC:.*]] = arith.constant 2.500000e-03 : f32
 // CHECK: %[[STEP:.*]] = arith.mulf %[[LRSC]], %[[S]]
