@@ -16,6 +16,7 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
@@ -333,6 +334,16 @@ createHostTargetMachine(StringRef cpu, Location loc) {
     cpuName = llvm::sys::getHostCPUName().str();
     for (const auto &feature : llvm::sys::getHostCPUFeatures())
       features += (feature.second ? "+" : "-") + feature.first().str() + ",";
+  }
+  // LLVM ignores an unknown CPU with a warning and may then abort in code
+  // generation ("64-bit code requested on a subtarget that doesn't support
+  // it"): reject it here.
+  std::unique_ptr<llvm::MCSubtargetInfo> subtargets(
+      target->createMCSubtargetInfo(triple, "", ""));
+  if (!subtargets || !subtargets->isCPUStringValid(cpuName)) {
+    emitError(loc) << "unknown CPU '" << cpuName << "' for " << triple.str()
+                   << " (try native, x86-64-v2, x86-64-v3 or generic)";
+    return nullptr;
   }
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
       triple, cpuName, features, llvm::TargetOptions(), llvm::Reloc::PIC_,

@@ -81,10 +81,20 @@ int main(int argc, char **argv) {
   registerAllExtensions(registry);
   optgraph::registerAllDialects(registry);
   MLIRContext context(registry);
+  // Diagnostics point at the source line; a dump of the failing op (a whole
+  // function or kernel module) helps compiler engineers, not users.
+  context.printOpOnDiagnostic(false);
 
   if (targetName != "cpu" && targetName != "cuda") {
-    llvm::errs() << "optgraph-compile: unknown --target '" << targetName
+    llvm::errs() << "optgraph-compile: error: unknown --target '" << targetName
                  << "' (supported: cpu, cuda)\n";
+    return 1;
+  }
+  if (!matmulTileSizes.empty() &&
+      (matmulTileSizes.size() != 3 ||
+       llvm::any_of(matmulTileSizes, [](int64_t size) { return size < 1; }))) {
+    llvm::errs() << "optgraph-compile: error: --matmul-tile-sizes must be "
+                    "three positive integers M,N,K\n";
     return 1;
   }
 
