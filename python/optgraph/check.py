@@ -12,7 +12,6 @@ rounding of W does not hide.
 """
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -193,8 +192,12 @@ def main():
     parser.add_argument("--library", metavar="STEP.so",
                         help="run this prebuilt library instead of compiling")
     args = parser.parse_args()
-    with open(args.spec) as f:
-        spec = json.load(f)
+    try:
+        spec = stepgen.load(args.spec)
+        stepgen.resolve(spec)
+    except stepgen.SpecError as e:
+        print(f"optgraph.check: error: {args.spec}: {e}", file=sys.stderr)
+        return 1
     if args.compile_only:
         compile_step(spec, args.work, args.target, args.summary)
         return 0

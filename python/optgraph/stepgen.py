@@ -15,26 +15,126 @@ Usage: python -m optgraph.stepgen model.json -o step.mlir [--init-state DIR]
 """
 
 import argparse
+import collections
+import functools
 import json
+import math
 import os
+import re
 import sys
 
 import numpy as np
 
-from . import reference
+from . import _files, reference
 
 HYPER = ("lr", "beta1", "beta2", "eps", "weight_decay")
-LOWRANK = ("scale", "rank", "interval", "rotate", "basis", "norm", "side")
 DEFAULTS = dict(reference.DEFAULTS, rank=128, rule="auto",
                 full_rank_threshold=32000)
 KNOWN = set(DEFAULTS) | {"name", "shape"}
 # The step's own inputs: the step counter and the learning-rate schedule's
 # factor for this step (every parameter's lr is multiplied by it).
 RESERVED = {"step", "lr_scale"}
+# Names become file names (NAME.npy): the portable set optgraph-compile
+# accepts.
+NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+# The limits of the dialect's verifiers (lib/Dialect/Optim/IR/OptimOps.cpp):
+# a parameter list that passes these checks gives IR that verifies.
+MAX_DIM = 2**31 - 1         # every tensor dimension fits in an int32
+MAX_ELEMENTS = 2**40        # elements of one tensor
+MAX_BASIS = 2**20           # a low-rank parameter's N×N basis is a tensor too
+MAX_I64 = 2**63 - 1         # interval is an i64 attribute
 
 
 class SpecError(ValueError):
     pass
+
+
+def _same(value, choice):
+    """value is choice, as JSON sees it: true is not 1, nor 1.0 the norm 1."""
+    return isinstance(value, type(choice)) and value == choice and \
+        isinstance(value, bool) == isinstance(choice, bool)
+
+
+def _choice(*choices):
+    text = [c if isinstance(c, str) else json.dumps(c) for c in choices]
+    return (lambda v: any(_same(v, c) for c in choices),
+            ", ".join(text[:-1]) + " or " + text[-1])
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _integer(most=None):
+    if most is None:
+        return lambda v: _is_int(v) and v >= 1, "a positive integer"
+    return lambda v: _is_int(v) and 1 <= v <= most, f"an integer in 1..{most}"
+
+
+def _real(test, what):
+    """A finite number (an int, too large for a double, is not) passing test."""
+    def check(v):
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            return False
+        try:
+            return math.isfinite(v) and test(v)
+        except OverflowError:
+            return False
+    return check, what
+
+
+# option: (check, what it must be)
+OPTIONS = {
+    "rule": _choice("auto", "lowrank", "adamw"),
+    "full_rank_threshold": _integer(),
+    "lr": _real(lambda x: x >= 0, "a finite number >= 0"),
+    "beta1": _real(lambda x: 0 <= x < 1, "a number in [0, 1)"),
+    "beta2": _real(lambda x: 0 <= x < 1, "a number in [0, 1)"),
+    "eps": _real(lambda x: x >= 0, "a finite number >= 0"),
+    "weight_decay": _real(lambda x: x >= 0, "a finite number >= 0"),
+    "scale": _real(lambda x: True, "a finite number"),
+    "rank": _integer(),     # and at most the basis size, per parameter
+    "interval": _integer(MAX_I64),
+    "rotate": _choice(True, False),
+    "basis": _choice("dct2", "dct3"),
+    "norm": _choice(1, 2),
+    "side": _choice("auto", "left", "right"),
+}
+
+
+def _describe(value):
+    """A short one-line rendering of a JSON value for a message; nested
+    arrays and objects only by their kind (they may be deep)."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        if any(isinstance(v, (dict, list)) for v in value):
+            return "an array"
+        text = "[" + ", ".join(map(_describe, value)) + "]"
+    else:
+        text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_options(where, options):
+    for key, value in options.items():
+        if key not in OPTIONS:      # name and shape: checked per parameter
+            continue
+        check, what = OPTIONS[key]
+        if not check(value):
+            raise SpecError(f"{where}: '{key}' must be {what}, "
+                            f"got {_describe(value)}")
+
+
+def _check_shape(where, shape):
+    if not isinstance(shape, list) or not 1 <= len(shape) <= 2 or \
+            not all(_is_int(d) and 1 <= d <= MAX_DIM for d in shape):
+        raise SpecError(f"{where}: 'shape' must be a list of 1 or 2 integers "
+                        f"in 1..{MAX_DIM}, got {_describe(shape)}")
+    if math.prod(shape) > MAX_ELEMENTS:
+        raise SpecError(f"{where}: 'shape' {_describe(shape)} has "
+                        f"{math.prod(shape)} elements, more than 2^40")
 
 
 def _tensor(shape, dtype="f32"):
@@ -52,15 +152,27 @@ def _float(x):
     return f"{text} : f64"
 
 
+def _argument_names(p):
+    return [p["name"], f"{p['name']}.grad"] + \
+        [f"{p['name']}.{suffix}" for suffix, _, _ in state_tensors(p)]
+
+
 def resolve(spec):
     """The list of parameters with every option resolved and checked."""
     if not isinstance(spec, dict) or not isinstance(spec.get("params"), list):
         raise SpecError("the parameter list must be an object with a 'params' array")
-    defaults = dict(DEFAULTS, **spec.get("defaults", {}))
-    unknown = set(spec.get("defaults", {})) - KNOWN
+    unknown = set(spec) - {"defaults", "params"}
+    if unknown:
+        raise SpecError(f"unknown key(s) {sorted(unknown)}")
+    given = spec.get("defaults", {})
+    if not isinstance(given, dict):
+        raise SpecError(f"'defaults' must be an object, got {_describe(given)}")
+    unknown = set(given) - KNOWN
     if unknown:
         raise SpecError(f"defaults: unknown option(s) {sorted(unknown)}")
-    names = set()
+    _check_options("defaults", given)
+    defaults = dict(DEFAULTS, **given)
+    owners = {}     # argument name: the parameter it belongs to
     params = []
     for i, entry in enumerate(spec["params"]):
         where = f"params[{i}]"
@@ -71,50 +183,43 @@ def resolve(spec):
             raise SpecError(f"{where}: unknown option(s) {sorted(unknown)}")
         p = dict(defaults, **entry)
         name, shape = p.get("name"), p.get("shape")
-        if not isinstance(name, str) or not name or name.startswith(".") or \
-                any(not (c.isalnum() or c in "_.-") for c in name):
+        if not isinstance(name, str) or not NAME.fullmatch(name) or \
+                name.startswith("."):
             raise SpecError(f"{where}: 'name' must be a non-empty string of "
                             "letters, digits, '_', '.' and '-'")
         where = f"param '{name}'"
+        _check_options(where, entry)
         if name in RESERVED:
             raise SpecError(f"{where}: the name is reserved for the step's own inputs")
-        if name in names:
+        if owners.get(name) == name:
             raise SpecError(f"{where}: duplicate name")
-        names.add(name)
-        if not isinstance(shape, list) or not shape or len(shape) > 2 or \
-                any(not isinstance(d, int) or d < 1 for d in shape):
-            raise SpecError(f"{where}: 'shape' must be a list of 1 or 2 positive integers")
+        _check_shape(where, shape)
         rule = p["rule"]
         if rule == "auto":
             full = len(shape) == 1 or max(shape) >= p["full_rank_threshold"]
             rule = "adamw" if full else "lowrank"
-        if rule not in ("lowrank", "adamw"):
-            raise SpecError(f"{where}: 'rule' must be auto, lowrank or adamw")
+        p["rule"] = rule
         if rule == "lowrank":
             if len(shape) != 2:
                 raise SpecError(f"{where}: the low-rank rule needs a 2-D shape")
-            side = reference.resolve_side(tuple(shape), p["side"]) \
-                if p["side"] in ("auto", "left", "right") else None
-            if side is None:
-                raise SpecError(f"{where}: 'side' must be auto, left or right")
+            side = reference.resolve_side(tuple(shape), p["side"])
             n_basis = shape[1] if side == "right" else shape[0]
-            rank = p["rank"]
-            if not isinstance(rank, int) or rank < 1:
-                raise SpecError(f"{where}: 'rank' must be a positive integer")
-            if rank > n_basis:
+            if n_basis > MAX_BASIS:
+                raise SpecError(f"{where}: the low-rank rule's {side} side has "
+                                f"{n_basis} basis vectors, more than 2^20 (its "
+                                "square basis would exceed 2^40 elements)")
+            if p["rank"] > n_basis:
                 # A default rank shrinks to small layers; an explicit one must fit.
                 if "rank" in entry:
-                    raise SpecError(f"{where}: rank {rank} exceeds the {n_basis} "
-                                    "basis vectors of its side")
-                rank = n_basis
-            p["rank"] = rank
-            if p["basis"] not in ("dct2", "dct3"):
-                raise SpecError(f"{where}: 'basis' must be dct2 or dct3")
-            if p["norm"] not in (1, 2):
-                raise SpecError(f"{where}: 'norm' must be 1 or 2")
-            if not isinstance(p["interval"], int) or p["interval"] < 1:
-                raise SpecError(f"{where}: 'interval' must be a positive integer")
-        p["rule"] = rule
+                    raise SpecError(f"{where}: rank {p['rank']} exceeds the "
+                                    f"{n_basis} basis vectors of its side")
+                p["rank"] = n_basis
+        # Every argument name becomes a file name next to the others'.
+        for argument in _argument_names(p):
+            if argument in owners:
+                raise SpecError(f"{where}: the argument name '{argument}' is "
+                                f"taken by param '{owners[argument]}'")
+            owners[argument] = name
         params.append(p)
     return params
 
@@ -200,6 +305,49 @@ def initial_state(spec):
     return state
 
 
+def load(path):
+    """The parameter list in the JSON file at path: strict JSON (no NaN or
+    Infinity, no key given twice), UTF-8."""
+    def constant(text):
+        raise SpecError(f"{text} is not a JSON number")
+
+    def strict_object(pairs):
+        counts = collections.Counter(key for key, _ in pairs)
+        twice = sorted(key for key, n in counts.items() if n > 1)
+        if twice:
+            raise SpecError(f"key(s) {twice} given twice in an object")
+        return dict(pairs)
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise SpecError(e.strerror) from e
+    try:
+        return json.loads(data.decode("utf-8"), parse_constant=constant,
+                          object_pairs_hook=strict_object)
+    except UnicodeDecodeError as e:
+        raise SpecError(f"not UTF-8 (at byte offset {e.start})") from e
+    except RecursionError as e:
+        raise SpecError("nested too deeply") from e
+    except ValueError as e:     # bad syntax; an integer of too many digits
+        raise SpecError(str(e)) from e
+
+
+def _write_npy(f, array):
+    """np.save, but the data goes through f.write: np.save's ndarray.tofile
+    reports a failed write without its errno ("File too large", "No space
+    left on device")."""
+    fmt = np.lib.format
+    fmt.write_array_header_1_0(f, fmt.header_data_from_array_1_0(array))
+    f.write(array.data)
+
+
+def _error(where, message):
+    print(f"optgraph.stepgen: error: {where}: {message}", file=sys.stderr)
+    return 1
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m optgraph.stepgen",
                                      description=__doc__.split("\n\n")[0])
@@ -209,20 +357,31 @@ def main(argv=None):
                         help="also write the zero state (and step = 0) as .npy")
     args = parser.parse_args(argv)
     try:
-        with open(args.params) as f:
-            spec = json.load(f)
+        spec = load(args.params)
         text = generate(spec)
-    except (OSError, json.JSONDecodeError, SpecError) as e:
-        print(f"optgraph.stepgen: error: {args.params}: {e}", file=sys.stderr)
-        return 1
-    tmp = args.output + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, args.output)
+    except SpecError as e:
+        return _error(args.params, e)
+    # Everything is checked and computed before the first file is written,
+    # and the outputs appear together or not at all.
+    files, folders = [], []
     if args.init_state:
-        os.makedirs(args.init_state, exist_ok=True)
-        for key, value in initial_state(spec).items():
-            np.save(os.path.join(args.init_state, key + ".npy"), value)
+        try:
+            state = initial_state(spec)
+        except MemoryError:
+            size = sum(math.prod(shape) * {"f32": 4, "i64": 8}[dtype]
+                       for p in resolve(spec)
+                       for _, shape, dtype in state_tensors(p))
+            return _error(args.init_state, f"the initial state ({size} bytes) "
+                          "does not fit in memory")
+        folders.append(args.init_state)
+        for key, value in state.items():
+            path = os.path.join(args.init_state, key + ".npy")
+            files.append((path, functools.partial(_write_npy, array=value)))
+    files.append((args.output, lambda f: f.write(text.encode())))
+    try:
+        _files.write_files(files, folders)
+    except OSError as e:
+        return _error(e.filename, e.strerror)
     return 0
 
 
