@@ -1,6 +1,6 @@
 //===- GpuAsyncChain.cpp - one stream per function, one synchronization ---===//
 
-#include "optgraph/Transforms/IfResults.h"
+#include "optgraph/Utils/IfResults.h"
 #include "optgraph/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"

@@ -14,6 +14,7 @@ class RewritePatternSet;
 namespace optgraph {
 
 #define GEN_PASS_DECL_CONVERTOPTIMTOGPU
+#define GEN_PASS_DECL_OPTGRAPHGPUHOSTLOWERING
 #include "optgraph/Conversion/Passes.h.inc"
 
 /// The `gpu.module` the lowering emits kernels into. A kernel is created

@@ -2,7 +2,7 @@
 
 #include "optgraph/Dialect/Optim/IR/OptimOps.h"
 #include "optgraph/Dialect/Optim/Transforms/Passes.h"
-#include "optgraph/Transforms/IfResults.h"
+#include "optgraph/Utils/IfResults.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"

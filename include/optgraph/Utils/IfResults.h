@@ -1,7 +1,7 @@
 //===- IfResults.h - grow an scf.if by results ------------------*- C++ -*-===//
 
-#ifndef OPTGRAPH_TRANSFORMS_IFRESULTS_H
-#define OPTGRAPH_TRANSFORMS_IFRESULTS_H
+#ifndef OPTGRAPH_UTILS_IFRESULTS_H
+#define OPTGRAPH_UTILS_IFRESULTS_H
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/PatternMatch.h"
@@ -22,4 +22,4 @@ mlir::FailureOr<mlir::scf::IfOp> appendIfResults(
 
 } // namespace optgraph
 
-#endif // OPTGRAPH_TRANSFORMS_IFRESULTS_H
+#endif // OPTGRAPH_UTILS_IFRESULTS_H

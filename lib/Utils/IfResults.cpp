@@ -1,6 +1,6 @@
 //===- IfResults.cpp - grow an scf.if by results --------------------------===//
 
-#include "optgraph/Transforms/IfResults.h"
+#include "optgraph/Utils/IfResults.h"
 
 using namespace mlir;
 

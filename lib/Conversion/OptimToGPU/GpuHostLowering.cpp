@@ -1,6 +1,6 @@
 //===- GpuHostLowering.cpp - host code of GPU steps to gpu ops -----------===//
 
-#include "optgraph/Transforms/Passes.h"
+#include "optgraph/Conversion/OptimToGPU/OptimToGPU.h"
 #include "optgraph/Dialect/Optim/IR/OptimOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -12,7 +12,7 @@
 
 namespace optgraph {
 #define GEN_PASS_DEF_OPTGRAPHGPUHOSTLOWERING
-#include "optgraph/Transforms/Passes.h.inc"
+#include "optgraph/Conversion/Passes.h.inc"
 } // namespace optgraph
 
 using namespace mlir;
