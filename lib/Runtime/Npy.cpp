@@ -5,7 +5,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
+#include <limits>
 #include <memory>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace optgraph::runtime;
 
@@ -22,55 +26,185 @@ struct FileCloser {
 };
 using File = std::unique_ptr<FILE, FileCloser>;
 
-/// The value of 'key' in the header's Python dict literal, as text.
-bool findField(const std::string &header, const std::string &key,
-               std::string &value) {
-  size_t at = header.find("'" + key + "'");
-  if (at == std::string::npos)
-    return false;
-  size_t colon = header.find(':', at);
-  if (colon == std::string::npos)
-    return false;
-  size_t begin = header.find_first_not_of(' ', colon + 1);
-  if (begin == std::string::npos)
-    return false;
-  size_t end;
-  if (header[begin] == '(')
-    end = header.find(')', begin) + 1;
-  else if (header[begin] == '\'')
-    end = header.find('\'', begin + 1) + 1;
-  else
-    end = header.find_first_of(",}", begin);
-  if (end == std::string::npos || end == 0)
-    return false;
-  value = header.substr(begin, end - begin);
-  return true;
-}
+/// NumPy refuses longer headers (numpy.lib.format's _MAX_HEADER_SIZE), so a
+/// file with one is not an array NumPy would load.
+constexpr size_t kMaxHeaderLength = 10000;
 
-bool parseHeader(const std::string &text, NpyHeader &header) {
-  std::string descr, fortran, shape;
-  if (!findField(text, "descr", descr) ||
-      !findField(text, "fortran_order", fortran) ||
-      !findField(text, "shape", shape) || descr.size() < 2 ||
-      shape.front() != '(')
-    return false;
-  header.dtype = descr.substr(1, descr.size() - 2);
-  header.fortranOrder = fortran == "True";
-  header.shape.clear();
-  const char *p = shape.c_str() + 1;
-  while (*p && *p != ')') {
-    while (*p == ' ' || *p == ',')
-      ++p;
-    if (*p == ')')
-      break;
-    char *end;
-    long long dim = std::strtoll(p, &end, 10);
-    if (end == p || dim < 0)
+/// The header is a Python dict literal that NumPy evaluates with
+/// ast.literal_eval:
+///
+///   {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
+///
+/// then spaces up to a final '\n'. This parser takes the subset that NumPy
+/// and other writers produce (either quote style, spaces between tokens,
+/// keys in any order and each once, an optional trailing comma) and nothing
+/// else, so that it never accepts a header that NumPy rejects or reads
+/// differently.
+class HeaderParser {
+public:
+  explicit HeaderParser(const std::string &text) : text(text) {}
+
+  bool parse(NpyHeader &header, std::string &error) {
+    if (!parseDict(header)) {
+      error = message;
       return false;
-    header.shape.push_back(dim);
-    p = end;
+    }
+    return true;
   }
-  return true;
+
+private:
+  const std::string &text;
+  size_t pos = 0;
+  std::string message;
+
+  bool fail(const std::string &what) {
+    message = what + " at offset " + std::to_string(pos);
+    return false;
+  }
+  char peek() const { return pos < text.size() ? text[pos] : '\0'; }
+  void skipSpaces() {
+    while (peek() == ' ')
+      ++pos;
+  }
+  bool consume(char c) {
+    skipSpaces();
+    if (peek() != c)
+      return false;
+    ++pos;
+    return true;
+  }
+  /// A Python string literal without escapes or prefixes, printable ASCII.
+  bool parseString(std::string &out) {
+    skipSpaces();
+    char quote = peek();
+    if (quote != '\'' && quote != '"')
+      return fail("expected a quoted string");
+    size_t begin = ++pos;
+    while (peek() != quote) {
+      if (pos >= text.size())
+        return fail("unterminated string");
+      if (peek() < 0x20 || peek() > 0x7E || peek() == '\\')
+        return fail("unsupported character in a string");
+      ++pos;
+    }
+    out = text.substr(begin, pos++ - begin);
+    return true;
+  }
+  bool parseBool(bool &out) {
+    skipSpaces();
+    for (bool value : {false, true}) {
+      const char *word = value ? "True" : "False";
+      size_t n = std::char_traits<char>::length(word);
+      if (text.compare(pos, n, word) == 0) {
+        pos += n;
+        out = value;
+        return true;
+      }
+    }
+    return fail("fortran_order must be True or False");
+  }
+  /// A decimal integer as Python writes it: no sign, no leading zeros, no
+  /// '_' separators; beyond int64 is malformed.
+  bool parseDimension(int64_t &out) {
+    skipSpaces();
+    if (peek() < '0' || peek() > '9')
+      return fail("expected a non-negative integer");
+    if (peek() == '0' && text[pos + 1] >= '0' && text[pos + 1] <= '9')
+      return fail("leading zero in an integer");
+    out = 0;
+    while (peek() >= '0' && peek() <= '9') {
+      int digit = peek() - '0';
+      if (out > (std::numeric_limits<int64_t>::max() - digit) / 10)
+        return fail("dimension out of range");
+      out = out * 10 + digit;
+      ++pos;
+    }
+    return true;
+  }
+  /// A tuple: (), (n,), (a, b) or (a, b,); (n) is an integer in Python.
+  bool parseShape(std::vector<int64_t> &shape) {
+    if (!consume('('))
+      return fail("shape must be a tuple");
+    bool trailingComma = false;
+    skipSpaces();
+    while (peek() != ')') {
+      int64_t dim;
+      if (!parseDimension(dim))
+        return false;
+      shape.push_back(dim);
+      trailingComma = consume(',');
+      skipSpaces();
+      if (!trailingComma && peek() != ')')
+        return fail("expected ',' or ')' in the shape");
+    }
+    ++pos;
+    if (shape.size() == 1 && !trailingComma)
+      return fail("a 1-tuple must be written (n,)");
+    return true;
+  }
+  bool parseDict(NpyHeader &header) {
+    if (!consume('{'))
+      return fail("expected '{'");
+    bool seenDescr = false, seenFortran = false, seenShape = false;
+    skipSpaces();
+    while (peek() != '}') {
+      std::string key;
+      if (!parseString(key))
+        return false;
+      bool *seen = key == "descr"           ? &seenDescr
+                   : key == "fortran_order" ? &seenFortran
+                   : key == "shape"         ? &seenShape
+                                            : nullptr;
+      if (!seen)
+        return fail("unexpected key '" + key + "'");
+      if (*seen)
+        return fail("repeated key '" + key + "'");
+      *seen = true;
+      if (!consume(':'))
+        return fail("expected ':'");
+      if (!(key == "descr"   ? parseString(header.dtype)
+            : key == "shape" ? parseShape(header.shape)
+                             : parseBool(header.fortranOrder)))
+        return false;
+      bool comma = consume(',');
+      skipSpaces();
+      if (!comma && peek() != '}')
+        return fail("expected ',' or '}'");
+    }
+    ++pos;
+    if (!seenDescr || !seenFortran || !seenShape)
+      return fail(std::string("missing key '") +
+                  (!seenDescr     ? "descr"
+                   : !seenFortran ? "fortran_order"
+                                  : "shape") +
+                  "'");
+    skipSpaces();
+    if (pos + 1 != text.size() || text[pos] != '\n')
+      return fail("expected only spaces and a final newline after the dict");
+    return true;
+  }
+};
+
+/// Opens `path` for reading if it is a regular file: O_NONBLOCK keeps a FIFO
+/// from blocking the open until a writer appears.
+File openRegularFile(const std::string &path, std::string &error) {
+  int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    error = path + ": cannot open: " + std::strerror(errno);
+    return nullptr;
+  }
+  struct stat info;
+  if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    error = path + ": not a regular file";
+    close(fd);
+    return nullptr;
+  }
+  File file(fdopen(fd, "rb"));
+  if (!file) {
+    error = path + ": cannot open: " + std::strerror(errno);
+    close(fd);
+  }
+  return file;
 }
 } // namespace
 
@@ -78,33 +212,45 @@ bool optgraph::runtime::readNpy(const std::string &path,
                                 const std::string &dtype,
                                 const std::vector<int64_t> &shape, void *data,
                                 size_t bytes, std::string &error) {
-  File file(std::fopen(path.c_str(), "rb"));
-  if (!file) {
-    error = path + ": cannot open: " + std::strerror(errno);
+  File file = openRegularFile(path, error);
+  if (!file)
     return false;
-  }
-  unsigned char prefix[10];
+  unsigned char prefix[8];
   if (std::fread(prefix, 1, 8, file.get()) != 8 ||
       std::memcmp(prefix, "\x93NUMPY", 6) != 0) {
     error = path + ": not a NumPy .npy file (bad magic)";
     return false;
   }
-  unsigned major = prefix[6];
-  size_t lengthBytes = major == 1 ? 2 : 4;
-  if (major < 1 || major > 3 ||
-      std::fread(prefix, 1, lengthBytes, file.get()) != lengthBytes) {
-    error = path + ": unsupported or truncated .npy header";
+  unsigned major = prefix[6], minor = prefix[7];
+  if (major < 1 || major > 3 || minor != 0) {
+    error = path + ": unsupported .npy format version " +
+            std::to_string(major) + "." + std::to_string(minor) +
+            " (NumPy reads 1.0, 2.0 and 3.0)";
     return false;
   }
-  size_t headerLength = prefix[0] | (prefix[1] << 8);
-  if (lengthBytes == 4)
-    headerLength |= size_t(prefix[2]) << 16 | size_t(prefix[3]) << 24;
+  size_t lengthBytes = major == 1 ? 2 : 4;
+  if (std::fread(prefix, 1, lengthBytes, file.get()) != lengthBytes) {
+    error = path + ": truncated .npy header";
+    return false;
+  }
+  size_t headerLength = 0;
+  for (size_t i = lengthBytes; i-- > 0;)
+    headerLength = headerLength << 8 | prefix[i];
+  if (headerLength > kMaxHeaderLength) {
+    error = path + ": malformed .npy header: " + std::to_string(headerLength) +
+            " bytes, more than NumPy's limit of " +
+            std::to_string(kMaxHeaderLength);
+    return false;
+  }
   std::string text(headerLength, '\0');
+  if (std::fread(text.data(), 1, headerLength, file.get()) != headerLength) {
+    error = path + ": truncated .npy header";
+    return false;
+  }
   NpyHeader header;
-  if (headerLength > (1u << 20) ||
-      std::fread(text.data(), 1, headerLength, file.get()) != headerLength ||
-      !parseHeader(text, header)) {
-    error = path + ": malformed .npy header";
+  std::string problem;
+  if (!HeaderParser(text).parse(header, problem)) {
+    error = path + ": malformed .npy header: " + problem;
     return false;
   }
   if (header.dtype != dtype) {
@@ -117,6 +263,8 @@ bool optgraph::runtime::readNpy(const std::string &path,
             " but the step expects " + formatShape(shape);
     return false;
   }
+  // Fortran order only changes the layout of arrays of two or more
+  // dimensions.
   if (header.fortranOrder && shape.size() > 1) {
     error = path + ": Fortran-ordered array; save a C-ordered one "
                    "(numpy.ascontiguousarray)";
@@ -148,9 +296,18 @@ bool optgraph::runtime::writeNpy(const std::string &path,
   size_t total = 10 + dict.size() + 1;
   dict.append((64 - total % 64) % 64, ' ');
   dict += '\n';
-  File file(std::fopen(path.c_str(), "wb"));
+  if (dict.size() > 0xFFFF) {
+    error = path + ": shape " + formatShape(shape) +
+            " is too long for a version 1.0 header";
+    return false;
+  }
+  // O_EXCL: never write through a file or a link that is already there.
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  File file(fd < 0 ? nullptr : fdopen(fd, "wb"));
   if (!file) {
     error = path + ": cannot create: " + std::strerror(errno);
+    if (fd >= 0)
+      close(fd);
     return false;
   }
   unsigned char prefix[10] = {0x93,
@@ -167,9 +324,11 @@ bool optgraph::runtime::writeNpy(const std::string &path,
       std::fwrite(prefix, 1, 10, file.get()) == 10 &&
       std::fwrite(dict.data(), 1, dict.size(), file.get()) == dict.size() &&
       std::fwrite(data, 1, bytes, file.get()) == bytes;
-  ok = (std::fflush(file.get()) == 0) && ok;
+  // fclose flushes: a full disk may only show here.
+  ok = std::fclose(file.release()) == 0 && ok;
   if (!ok) {
     error = path + ": write failed: " + std::strerror(errno);
+    std::remove(path.c_str());
     return false;
   }
   return true;

@@ -4,9 +4,8 @@
 //
 // Reads every input of the step from DIR/NAME.npy, runs one step and writes
 // every output to OUT/NAME.npy. A CUDA step's tensors are copied to the
-// device and back. Outputs are written to temporary files first
-// and renamed only once all of them are complete, so a failure leaves the
-// output folder as it was.
+// device and back. Either every output appears or none does: a failure
+// leaves the output folder exactly as it was (see OutputFolder).
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,12 +27,16 @@ using namespace optgraph::runtime;
 
 namespace {
 
-int usage(const char *message) {
-  std::fprintf(stderr,
-               "optgraph-run: %s\n"
+void printUsage(FILE *stream) {
+  std::fprintf(stream,
                "usage: optgraph-run STEP.so --in DIR --out DIR [--verbose]\n"
-               "       optgraph-run STEP.so --manifest\n",
-               message);
+               "       optgraph-run STEP.so --manifest\n");
+}
+
+/// A command-line error: the message, then the usage.
+int usage(const std::string &message) {
+  std::fprintf(stderr, "optgraph-run: error: %s\n", message.c_str());
+  printUsage(stderr);
   return 2;
 }
 
@@ -41,6 +45,7 @@ int fail(const std::string &message) {
   return 1;
 }
 
+/// A 64-byte aligned host buffer; `data` is null when the allocation failed.
 struct Buffer {
   void *data = nullptr;
   explicit Buffer(size_t bytes) {
@@ -116,25 +121,167 @@ struct DeviceBuffers {
   }
 };
 
-bool isWritableDirectory(const std::string &dir, std::string &error) {
+/// Whether `path` exists; false with a message when it is something that
+/// an output must not replace. A symbolic link is replaced, not followed, as
+/// rename does.
+bool inspectDestination(const std::string &path, bool &exists,
+                        std::string &error) {
   struct stat info;
-  if (stat(dir.c_str(), &info) != 0) {
-    if (errno == ENOENT && mkdir(dir.c_str(), 0777) == 0)
+  if (lstat(path.c_str(), &info) != 0) {
+    exists = false;
+    if (errno == ENOENT)
       return true;
-    error = "output folder '" + dir + "': " + std::strerror(errno);
+    error = path + ": " + std::strerror(errno);
     return false;
   }
-  if (!S_ISDIR(info.st_mode)) {
-    error = "output folder '" + dir + "' is not a directory";
-    return false;
-  }
-  if (access(dir.c_str(), W_OK | X_OK) != 0) {
-    error =
-        "output folder '" + dir + "' is not writable: " + std::strerror(errno);
+  exists = true;
+  if (!S_ISREG(info.st_mode) && !S_ISLNK(info.st_mode)) {
+    error = path + " exists and is not a regular file";
     return false;
   }
   return true;
 }
+
+/// The output folder of a run and the files written there, as one
+/// transaction: either every output appears or none does and the folder is
+/// left as it was. Each output goes to a hidden temporary beside its
+/// destination; commit() hard-links every existing destination to a hidden
+/// backup, then renames the temporaries into place (a rename replaces a
+/// file atomically, so a destination always holds a complete file). Until
+/// commit() succeeds, destruction undoes everything: it restores the
+/// backups, removes the outputs that had no previous version and the
+/// temporaries, and removes the folder if this run created it.
+class OutputFolder {
+public:
+  OutputFolder() = default;
+  OutputFolder(const OutputFolder &) = delete;
+  OutputFolder &operator=(const OutputFolder &) = delete;
+  ~OutputFolder() { rollBack(); }
+
+  /// Checks the folder, creating it if missing, and that no destination is
+  /// a directory or another file an output must not replace, so that such
+  /// a run fails before the step.
+  bool prepare(const std::string &folder, const std::vector<TensorSpec> &specs,
+               std::string &error) {
+    dir = folder;
+    struct stat info;
+    if (stat(dir.c_str(), &info) != 0) {
+      if (errno != ENOENT || mkdir(dir.c_str(), 0777) != 0) {
+        error = "output folder '" + dir + "': " + std::strerror(errno);
+        return false;
+      }
+      created = true;
+    } else if (!S_ISDIR(info.st_mode)) {
+      error = "output folder '" + dir + "' is not a directory";
+      return false;
+    } else if (access(dir.c_str(), W_OK | X_OK) != 0) {
+      error = "output folder '" + dir +
+              "' is not writable: " + std::strerror(errno);
+      return false;
+    }
+    // Tensor names never start with '.', so these never meet an output.
+    std::string suffix = "-" + std::to_string(getpid());
+    for (const TensorSpec &spec : specs) {
+      Output output;
+      output.path = dir + "/" + spec.name + ".npy";
+      output.temporary = dir + "/." + spec.name + ".npy.tmp" + suffix;
+      output.backup = dir + "/." + spec.name + ".npy.bak" + suffix;
+      bool exists;
+      if (!inspectDestination(output.path, exists, error))
+        return false;
+      outputs.push_back(std::move(output));
+    }
+    return true;
+  }
+
+  /// Writes output `i` to its temporary.
+  bool write(size_t i, const TensorSpec &spec, const void *data,
+             std::string &error) {
+    Output &output = outputs[i];
+    output.written = writeNpy(output.temporary, spec.dtype, spec.shape, data,
+                              spec.byteSize(), error);
+    return output.written;
+  }
+
+  /// Moves every temporary into place; on failure, rolls back.
+  bool commit(std::string &error) {
+    // Destinations are inspected again: the folder may have changed while
+    // the step ran.
+    for (Output &output : outputs) {
+      bool exists;
+      if (!inspectDestination(output.path, exists, error))
+        return undo(error);
+      if (exists && linkat(AT_FDCWD, output.path.c_str(), AT_FDCWD,
+                           output.backup.c_str(), 0) != 0) {
+        error = output.path + ": cannot back up to " + output.backup + ": " +
+                std::strerror(errno);
+        return undo(error);
+      }
+      output.backedUp = exists;
+    }
+    for (Output &output : outputs) {
+      if (std::rename(output.temporary.c_str(), output.path.c_str()) != 0) {
+        error = output.path + ": cannot replace: " + std::strerror(errno);
+        return undo(error);
+      }
+      output.written = false;
+      output.replaced = true;
+    }
+    // Past this point the run has succeeded; a backup that cannot be
+    // removed is only a leftover hidden file.
+    for (const Output &output : outputs)
+      if (output.backedUp)
+        unlink(output.backup.c_str());
+    finished = true;
+    return true;
+  }
+
+private:
+  struct Output {
+    std::string path, temporary, backup;
+    bool written = false;  // the temporary holds the output
+    bool backedUp = false; // the backup holds the previous version
+    bool replaced = false; // the destination holds the output
+  };
+  std::string dir;
+  bool created = false;
+  bool finished = false;
+  std::vector<Output> outputs;
+
+  bool undo(std::string &error) {
+    error += rollBack();
+    return false;
+  }
+
+  /// Undoes everything; returns what could not be restored, as a suffix of
+  /// the error message.
+  std::string rollBack() {
+    if (finished)
+      return "";
+    finished = true;
+    std::string problems;
+    for (auto it = outputs.rbegin(); it != outputs.rend(); ++it) {
+      Output &output = *it;
+      if (output.replaced) {
+        bool restored = output.backedUp ? std::rename(output.backup.c_str(),
+                                                      output.path.c_str()) == 0
+                                        : unlink(output.path.c_str()) == 0;
+        if (!restored)
+          problems += "; could not restore " + output.path +
+                      (output.backedUp
+                           ? " (its previous version is " + output.backup + ")"
+                           : "");
+      } else if (output.backedUp) {
+        unlink(output.backup.c_str());
+      }
+      if (output.written)
+        unlink(output.temporary.c_str());
+    }
+    if (created)
+      rmdir(dir.c_str());
+    return problems;
+  }
+};
 
 } // namespace
 
@@ -143,18 +290,23 @@ int main(int argc, char **argv) {
   bool printManifest = false, verbose = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if ((arg == "--in" || arg == "--out") && i + 1 < argc)
+    if (arg == "--in" || arg == "--out") {
+      if (i + 1 == argc)
+        return usage("'" + arg + "' needs a folder");
       (arg == "--in" ? inDir : outDir) = argv[++i];
-    else if (arg == "--manifest")
+    } else if (arg == "--manifest") {
       printManifest = true;
-    else if (arg == "--verbose" || arg == "-v")
+    } else if (arg == "--verbose" || arg == "-v") {
       verbose = true;
-    else if (arg == "-h" || arg == "--help")
-      return usage("runs one optimizer step"), 0;
-    else if (!arg.empty() && arg[0] != '-' && libraryPath.empty())
+    } else if (arg == "-h" || arg == "--help") {
+      std::printf("optgraph-run: runs one optimizer step\n");
+      printUsage(stdout);
+      return 0;
+    } else if (!arg.empty() && arg[0] != '-' && libraryPath.empty()) {
       libraryPath = arg;
-    else
-      return usage(("unexpected argument '" + arg + "'").c_str());
+    } else {
+      return usage("unexpected argument '" + arg + "'");
+    }
   }
   if (libraryPath.empty())
     return usage("no step library given");
@@ -176,24 +328,32 @@ int main(int argc, char **argv) {
   }
   if (inDir.empty() || outDir.empty())
     return usage("--in and --out are required");
-  if (!isWritableDirectory(outDir, error))
+  OutputFolder out;
+  if (!out.prepare(outDir, manifest.outputs, error))
     return fail(error);
 
   std::vector<Buffer> buffers;
   std::vector<void *> pointers;
+  buffers.reserve(manifest.inputs.size() + manifest.outputs.size());
+  auto allocate = [&](const TensorSpec &spec, const char *kind) {
+    buffers.emplace_back(spec.byteSize());
+    pointers.push_back(buffers.back().data);
+    if (!buffers.back().data)
+      error = std::string(kind) + " '" + spec.name + "': cannot allocate " +
+              std::to_string(spec.byteSize()) + " bytes";
+    return buffers.back().data != nullptr;
+  };
   for (const TensorSpec &spec : manifest.inputs) {
-    buffers.emplace_back(spec.byteSize());
     std::string path = inDir + "/" + spec.name + ".npy";
-    if (!readNpy(path, spec.dtype, spec.shape, buffers.back().data,
-                 spec.byteSize(), error) ||
-        !checkIndexBounds(spec, buffers.back().data, error))
+    if (!allocate(spec, "input") ||
+        !readNpy(path, spec.dtype, spec.shape, pointers.back(), spec.byteSize(),
+                 error) ||
+        !checkIndexBounds(spec, pointers.back(), error))
       return fail(error);
-    pointers.push_back(buffers.back().data);
   }
-  for (const TensorSpec &spec : manifest.outputs) {
-    buffers.emplace_back(spec.byteSize());
-    pointers.push_back(buffers.back().data);
-  }
+  for (const TensorSpec &spec : manifest.outputs)
+    if (!allocate(spec, "output"))
+      return fail(error);
 
   if (manifest.target == "cuda") {
     DeviceBuffers device;
@@ -206,33 +366,12 @@ int main(int argc, char **argv) {
     return fail(error);
   }
 
-  // All outputs go to temporary files; only when every one is complete are
-  // they renamed into place.
-  std::vector<std::string> temporaries;
-  auto discard = [&] {
-    for (const std::string &t : temporaries)
-      std::remove(t.c_str());
-  };
   size_t first = manifest.inputs.size();
-  for (size_t i = 0; i < manifest.outputs.size(); ++i) {
-    const TensorSpec &spec = manifest.outputs[i];
-    std::string temp =
-        outDir + "/." + spec.name + ".npy.tmp-" + std::to_string(getpid());
-    temporaries.push_back(temp);
-    if (!writeNpy(temp, spec.dtype, spec.shape, pointers[first + i],
-                  spec.byteSize(), error)) {
-      discard();
+  for (size_t i = 0; i < manifest.outputs.size(); ++i)
+    if (!out.write(i, manifest.outputs[i], pointers[first + i], error))
       return fail(error);
-    }
-  }
-  for (size_t i = 0; i < manifest.outputs.size(); ++i) {
-    std::string path = outDir + "/" + manifest.outputs[i].name + ".npy";
-    if (std::rename(temporaries[i].c_str(), path.c_str()) != 0) {
-      error = path + ": " + std::strerror(errno);
-      discard();
-      return fail(error);
-    }
-  }
+  if (!out.commit(error))
+    return fail(error);
   if (verbose)
     std::printf("optgraph-run: read %zu arrays from %s, wrote %zu to %s\n",
                 manifest.inputs.size(), inDir.c_str(), manifest.outputs.size(),

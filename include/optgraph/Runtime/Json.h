@@ -1,7 +1,9 @@
 //===- Json.h - a small JSON reader for manifests ---------------*- C++ -*-===//
 //
 // The runtime reads manifests on machines with neither MLIR nor LLVM, so it
-// carries its own reader: RFC 8259 values, no extensions.
+// carries its own reader: RFC 8259 values, no extensions. It is strict where
+// a lenient reader would silently guess: repeated object keys, numbers beyond
+// a double's range, malformed UTF-8 and lone surrogates are errors.
 //
 //===----------------------------------------------------------------------===//
 

@@ -17,14 +17,17 @@ struct NpyHeader {
 };
 
 /// Reads a C-ordered array whose dtype and shape must equal the expected
-/// ones; `data` must hold exactly the array's bytes. Every failure (missing
-/// file, bad magic, other dtype or shape, truncated data) returns false with
-/// a message that names the file.
+/// ones; `data` must hold exactly the array's bytes. The header must be one
+/// that NumPy reads the same way (see Npy.cpp). Every failure (missing or
+/// irregular file, bad magic, malformed header, other dtype or shape,
+/// truncated data, trailing bytes) returns false with a message that names
+/// the file.
 bool readNpy(const std::string &path, const std::string &dtype,
              const std::vector<int64_t> &shape, void *data, size_t bytes,
              std::string &error);
 
-/// Writes a version 1.0 .npy file.
+/// Writes a version 1.0 .npy file to `path`, which must not exist yet; a
+/// failed write removes what it created.
 bool writeNpy(const std::string &path, const std::string &dtype,
               const std::vector<int64_t> &shape, const void *data, size_t bytes,
               std::string &error);

@@ -17,6 +17,18 @@
 
 namespace optgraph::runtime {
 
+/// The largest dimension, rank and element count a manifest may declare.
+/// Every dimension lies in 1..kMaxDimension and every tensor holds at most
+/// kMaxElements elements, so that no size computation can overflow; the
+/// rank is NumPy's (1.x) limit, so that every tensor loads in NumPy.
+constexpr int64_t kMaxDimension = (int64_t(1) << 31) - 1;
+constexpr size_t kMaxRank = 32;
+constexpr uint64_t kMaxElements = uint64_t(1) << 40;
+
+/// The longest tensor name: names become file names (NAME.npy, and hidden
+/// temporaries beside it), which must stay within NAME_MAX.
+constexpr size_t kMaxNameLength = 200;
+
 struct TensorSpec {
   std::string name;
   std::string role;
@@ -25,6 +37,7 @@ struct TensorSpec {
   int64_t indexBound = 0; // 0: unbounded
   bool onDevice = false;  // CUDA steps: a device pointer is passed
 
+  /// Sizes of a spec that parseManifest accepted, within the limits above.
   size_t elementCount() const;
   size_t byteSize() const;
 };
@@ -36,7 +49,12 @@ struct Manifest {
   std::vector<TensorSpec> outputs;
 };
 
-/// Parses and checks a manifest (ABI version, dtypes, shapes).
+/// Parses and checks a manifest: the ABI version, the target, and for every
+/// tensor a file-name-safe name unique among the inputs (or the outputs), a
+/// known role, a supported dtype, a shape within the limits above, an
+/// index_bound only on index tensors, and a memory the target has; an
+/// output named like an input must have its dtype and shape. Unknown keys
+/// are errors, so that a misspelt one is never ignored.
 bool parseManifest(const std::string &text, Manifest &manifest,
                    std::string &error);
 
