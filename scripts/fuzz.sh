@@ -37,6 +37,7 @@ if [ ! -f build-fuzz/build.ninja ]; then
     -DPython3_EXECUTABLE="$(command -v python3)" \
     -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld \
     -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld \
+    -DCMAKE_MODULE_LINKER_FLAGS=-fuse-ld=lld \
     "${LAUNCHER[@]}" >/dev/null
 fi
 cmake --build build-fuzz --target optgraph-ir-fuzzer optgraph-opt \

@@ -44,6 +44,7 @@ if [ ! -f build/build.ninja ]; then
     -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit \
     -DPython3_EXECUTABLE="$PYTHON" \
     "-DCMAKE_EXE_LINKER_FLAGS=-B/usr/lib/llvm-22/bin -fuse-ld=lld" \
+    "-DCMAKE_MODULE_LINKER_FLAGS=-B/usr/lib/llvm-22/bin -fuse-ld=lld" \
     "${LAUNCHER[@]}"
 fi
 cmake --build build
