@@ -126,6 +126,8 @@ def _entry(path):
         return ("link", os.readlink(path))
     if os.path.isdir(path):
         return ("dir", None)
+    if not os.path.isfile(path):        # a FIFO or device: never opened
+        return ("special", os.stat(path).st_mode)
     try:
         with open(path, "rb") as f:
             return ("file", hashlib.sha1(f.read()).hexdigest())

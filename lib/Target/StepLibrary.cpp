@@ -3,6 +3,7 @@
 #include "optgraph/Target/StepLibrary.h"
 #include "optgraph/Dialect/Optim/IR/OptimOps.h"
 #include "optgraph/Pipelines/Pipelines.h"
+#include "optgraph/Runtime/FileTransaction.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -207,19 +208,6 @@ std::string optgraph::renderManifest(const StepSignature &signature,
 //===----------------------------------------------------------------------===//
 // Files
 //===----------------------------------------------------------------------===//
-
-/// A unique temporary path beside `path`, so that the final rename stays on
-/// one file system.
-static FailureOr<std::string> temporaryBeside(StringRef path, Location loc) {
-  SmallString<256> model(path);
-  model += ".tmp-%%%%%%";
-  int fd;
-  SmallString<256> result;
-  if (std::error_code ec = llvm::sys::fs::createUniqueFile(model, fd, result))
-    return emitError(loc) << "cannot write '" << path << "': " << ec.message();
-  llvm::sys::Process::SafelyCloseFileDescriptor(fd);
-  return std::string(result);
-}
 
 /// Writes `contents` to a new file at `path`.
 static LogicalResult writeFile(StringRef path, StringRef contents,
@@ -485,18 +473,17 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
   if (!linker)
     return emitError(loc) << "cannot find the system compiler '" << driverName
                           << "' to link the shared library";
-  // Both outputs are written to temporary files and renamed only when both
-  // are complete: a failure leaves whatever was at their paths untouched.
-  FailureOr<std::string> tempLibrary = temporaryBeside(outputPath, loc);
-  if (failed(tempLibrary))
-    return failure();
-  TemporaryFile library{*tempLibrary};
-  FailureOr<std::string> tempManifest = temporaryBeside(manifestPath, loc);
-  if (failed(tempManifest))
-    return failure();
-  TemporaryFile manifest{*tempManifest};
+  // The library and its manifest appear together or not at all; a failure
+  // leaves whatever was at their paths as it was.
+  runtime::FileTransaction outputs;
+  std::string error;
+  std::string library = outputs.add(outputPath.str(), error);
+  std::string manifest =
+      library.empty() ? "" : outputs.add(manifestPath.str(), error);
+  if (manifest.empty())
+    return emitError(loc) << error;
   std::string errorMessage;
-  SmallVector<StringRef> args = {*linker, "-shared", "-o", library.path,
+  SmallVector<StringRef> args = {*linker, "-shared", "-o", library,
                                  object.path};
   if (cuda)
     args.append({runtimeArchive, "-ldl"});
@@ -506,15 +493,10 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
   if (status != 0)
     return emitError(loc) << "linking '" << outputPath << "' failed"
                           << (errorMessage.empty() ? "" : ": ") << errorMessage;
-  if (failed(writeFile(manifest.path,
-                       renderManifest(signature, options.target), loc)))
+  if (failed(writeFile(manifest, renderManifest(signature, options.target),
+                       loc)))
     return failure();
-  for (auto [from, to] :
-       {std::pair<TemporaryFile *, StringRef>{&library, outputPath},
-        {&manifest, manifestPath}}) {
-    if (std::error_code ec = llvm::sys::fs::rename(from->path, to))
-      return emitError(loc) << "cannot write '" << to << "': " << ec.message();
-    from->path.clear();
-  }
+  if (!outputs.commit(error))
+    return emitError(loc) << error;
   return success();
 }

@@ -10,17 +10,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "optgraph/Runtime/CudaDriver.h"
+#include "optgraph/Runtime/FileTransaction.h"
 #include "optgraph/Runtime/Npy.h"
 #include "optgraph/Runtime/StepLibrary.h"
 
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <string>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <vector>
 
 using namespace optgraph::runtime;
@@ -121,75 +118,21 @@ struct DeviceBuffers {
   }
 };
 
-/// Whether `path` exists; false with a message when it is something that
-/// an output must not replace. A symbolic link is replaced, not followed, as
-/// rename does.
-bool inspectDestination(const std::string &path, bool &exists,
-                        std::string &error) {
-  struct stat info;
-  if (lstat(path.c_str(), &info) != 0) {
-    exists = false;
-    if (errno == ENOENT)
-      return true;
-    error = path + ": " + std::strerror(errno);
-    return false;
-  }
-  exists = true;
-  if (!S_ISREG(info.st_mode) && !S_ISLNK(info.st_mode)) {
-    error = path + " exists and is not a regular file";
-    return false;
-  }
-  return true;
-}
-
-/// The output folder of a run and the files written there, as one
-/// transaction: either every output appears or none does and the folder is
-/// left as it was. Each output goes to a hidden temporary beside its
-/// destination; commit() hard-links every existing destination to a hidden
-/// backup, then renames the temporaries into place (a rename replaces a
-/// file atomically, so a destination always holds a complete file). Until
-/// commit() succeeds, destruction undoes everything: it restores the
-/// backups, removes the outputs that had no previous version and the
-/// temporaries, and removes the folder if this run created it.
+/// The output folder of a run: every output appears, or none does and the
+/// folder is left as it was (FileTransaction).
 class OutputFolder {
 public:
-  OutputFolder() = default;
-  OutputFolder(const OutputFolder &) = delete;
-  OutputFolder &operator=(const OutputFolder &) = delete;
-  ~OutputFolder() { rollBack(); }
-
   /// Checks the folder, creating it if missing, and that no destination is
   /// a directory or another file an output must not replace, so that such
   /// a run fails before the step.
   bool prepare(const std::string &folder, const std::vector<TensorSpec> &specs,
                std::string &error) {
-    dir = folder;
-    struct stat info;
-    if (stat(dir.c_str(), &info) != 0) {
-      if (errno != ENOENT || mkdir(dir.c_str(), 0777) != 0) {
-        error = "output folder '" + dir + "': " + std::strerror(errno);
-        return false;
-      }
-      created = true;
-    } else if (!S_ISDIR(info.st_mode)) {
-      error = "output folder '" + dir + "' is not a directory";
+    if (!files.useFolder(folder, error))
       return false;
-    } else if (access(dir.c_str(), W_OK | X_OK) != 0) {
-      error = "output folder '" + dir +
-              "' is not writable: " + std::strerror(errno);
-      return false;
-    }
-    // Tensor names never start with '.', so these never meet an output.
-    std::string suffix = "-" + std::to_string(getpid());
     for (const TensorSpec &spec : specs) {
-      Output output;
-      output.path = dir + "/" + spec.name + ".npy";
-      output.temporary = dir + "/." + spec.name + ".npy.tmp" + suffix;
-      output.backup = dir + "/." + spec.name + ".npy.bak" + suffix;
-      bool exists;
-      if (!inspectDestination(output.path, exists, error))
+      temporaries.push_back(files.add(folder + "/" + spec.name + ".npy", error));
+      if (temporaries.back().empty())
         return false;
-      outputs.push_back(std::move(output));
     }
     return true;
   }
@@ -197,90 +140,15 @@ public:
   /// Writes output `i` to its temporary.
   bool write(size_t i, const TensorSpec &spec, const void *data,
              std::string &error) {
-    Output &output = outputs[i];
-    output.written = writeNpy(output.temporary, spec.dtype, spec.shape, data,
-                              spec.byteSize(), error);
-    return output.written;
+    return writeNpy(temporaries[i], spec.dtype, spec.shape, data,
+                    spec.byteSize(), error);
   }
 
-  /// Moves every temporary into place; on failure, rolls back.
-  bool commit(std::string &error) {
-    // Destinations are inspected again: the folder may have changed while
-    // the step ran.
-    for (Output &output : outputs) {
-      bool exists;
-      if (!inspectDestination(output.path, exists, error))
-        return undo(error);
-      if (exists && linkat(AT_FDCWD, output.path.c_str(), AT_FDCWD,
-                           output.backup.c_str(), 0) != 0) {
-        error = output.path + ": cannot back up to " + output.backup + ": " +
-                std::strerror(errno);
-        return undo(error);
-      }
-      output.backedUp = exists;
-    }
-    for (Output &output : outputs) {
-      if (std::rename(output.temporary.c_str(), output.path.c_str()) != 0) {
-        error = output.path + ": cannot replace: " + std::strerror(errno);
-        return undo(error);
-      }
-      output.written = false;
-      output.replaced = true;
-    }
-    // Past this point the run has succeeded; a backup that cannot be
-    // removed is only a leftover hidden file.
-    for (const Output &output : outputs)
-      if (output.backedUp)
-        unlink(output.backup.c_str());
-    finished = true;
-    return true;
-  }
+  bool commit(std::string &error) { return files.commit(error); }
 
 private:
-  struct Output {
-    std::string path, temporary, backup;
-    bool written = false;  // the temporary holds the output
-    bool backedUp = false; // the backup holds the previous version
-    bool replaced = false; // the destination holds the output
-  };
-  std::string dir;
-  bool created = false;
-  bool finished = false;
-  std::vector<Output> outputs;
-
-  bool undo(std::string &error) {
-    error += rollBack();
-    return false;
-  }
-
-  /// Undoes everything; returns what could not be restored, as a suffix of
-  /// the error message.
-  std::string rollBack() {
-    if (finished)
-      return "";
-    finished = true;
-    std::string problems;
-    for (auto it = outputs.rbegin(); it != outputs.rend(); ++it) {
-      Output &output = *it;
-      if (output.replaced) {
-        bool restored = output.backedUp ? std::rename(output.backup.c_str(),
-                                                      output.path.c_str()) == 0
-                                        : unlink(output.path.c_str()) == 0;
-        if (!restored)
-          problems += "; could not restore " + output.path +
-                      (output.backedUp
-                           ? " (its previous version is " + output.backup + ")"
-                           : "");
-      } else if (output.backedUp) {
-        unlink(output.backup.c_str());
-      }
-      if (output.written)
-        unlink(output.temporary.c_str());
-    }
-    if (created)
-      rmdir(dir.c_str());
-    return problems;
-  }
+  FileTransaction files;
+  std::vector<std::string> temporaries;
 };
 
 } // namespace
