@@ -25,6 +25,7 @@ LAYERS = {
                   "Transforms", "Conversion", "Utils"},
     "Target": {"Pipelines", "Dialect/Optim/IR", "Dialect/Optim/Transforms",
                "Transforms", "Conversion", "Utils", "Runtime"},
+    "CAPI": {"Pipelines", "Dialect/Optim/IR"},
     "Plugin": {"Pipelines"},
 }
 # Files outside a layer folder.

@@ -8,7 +8,7 @@ from lit.llvm import llvm_config
 
 config.name = "OPTGRAPH"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir", ".test", ".py"]
+config.suffixes = [".mlir", ".test", ".py", ".c"]
 config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.optgraph_obj_root, "test")
@@ -26,7 +26,7 @@ config.environment["OPTGRAPH_TOOLS_DIR"] = config.optgraph_tools_dir
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    ["optgraph-opt", "optgraph-compile", "optgraph-run"],
+    ["optgraph-opt", "optgraph-compile", "optgraph-run", "optgraph-capi-test"],
     [config.optgraph_tools_dir])
 
 # A sanitized or fuzzing build (scripts/fuzz.sh): its static libraries need

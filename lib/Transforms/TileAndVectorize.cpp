@@ -68,8 +68,16 @@ struct TileAndVectorizePass
       scf::SCFTilingOptions options;
       options.setTileSizes(getAsIndexOpFoldResult(&getContext(), tile));
       rewriter.setInsertionPoint(matmul);
-      FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-          rewriter, cast<TilingInterface>(matmul.getOperation()), options);
+      // The interface is an external model: a context without linalg's
+      // extensions has none.
+      auto tileable = dyn_cast<TilingInterface>(matmul.getOperation());
+      if (!tileable) {
+        matmul.emitError("has no TilingInterface: register linalg's external "
+                         "models (mlir::registerAllExtensions)");
+        return signalPassFailure();
+      }
+      FailureOr<scf::SCFTilingResult> tiled =
+          scf::tileUsingSCF(rewriter, tileable, options);
       if (failed(tiled)) {
         matmul.emitError("could not be tiled");
         return signalPassFailure();
