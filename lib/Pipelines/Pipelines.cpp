@@ -20,8 +20,29 @@
 
 using namespace mlir;
 
+optgraph::CpuTargetOptions
+optgraph::CpuPipelineOptions::getTargetOptions() const {
+  CpuTargetOptions target;
+  target.vectorize = vectorize;
+  if (!matmulTileSizes.empty())
+    target.matmulTileSizes.assign(matmulTileSizes.begin(),
+                                  matmulTileSizes.end());
+  return target;
+}
+
+optgraph::CudaTargetOptions
+optgraph::CudaPipelineOptions::getTargetOptions() const {
+  CudaTargetOptions target;
+  target.chip = chip;
+  target.ptxFeatures = ptxFeatures;
+  target.cudaPath = cudaPath;
+  target.optLevel = optLevel;
+  target.serialize = serialize;
+  return target;
+}
+
 void optgraph::buildCpuPipeline(OpPassManager &pm,
-                                const CpuPipelineOptions &options) {
+                                const CpuTargetOptions &options) {
   // optim → linalg on tensors, one function per distinct update.
   pm.addPass(optim::createOptimOutlineUpdates());
   pm.addPass(optim::createOptimDecompose());
@@ -64,7 +85,7 @@ static std::string defaultCudaPath() {
 }
 
 void optgraph::buildCudaPipeline(OpPassManager &pm,
-                                 const CudaPipelineOptions &options) {
+                                 const CudaTargetOptions &options) {
   // optim → fused ops → kernel launches on tensors. No outlining: launches
   // are few per parameter and kernels are shared by shape anyway, and a
   // step in one function lets every result be written in place.
@@ -88,7 +109,7 @@ void optgraph::buildCudaPipeline(OpPassManager &pm,
   // Kernels → NVVM → cubin (ptxas from the CUDA toolkit).
   GpuNVVMAttachTargetOptions target;
   target.chip = options.chip;
-  target.features = options.features;
+  target.features = options.ptxFeatures;
   target.optLevel = options.optLevel;
   pm.addPass(createGpuNVVMAttachTarget(target));
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
@@ -101,9 +122,8 @@ void optgraph::buildCudaPipeline(OpPassManager &pm,
   pm.addPass(createGpuToLLVMConversionPass());
   if (options.serialize) {
     GpuModuleToBinaryPassOptions binary;
-    binary.toolkitPath = options.cudaPath.empty()
-                             ? defaultCudaPath()
-                             : std::string(options.cudaPath);
+    binary.toolkitPath =
+        options.cudaPath.empty() ? defaultCudaPath() : options.cudaPath;
     pm.addPass(createGpuModuleToBinaryPass(binary));
   }
   addHostToLLVM(pm);
@@ -151,10 +171,14 @@ void optgraph::registerPipelines() {
   PassPipelineRegistration<CpuPipelineOptions>(
       "optgraph-cpu-pipeline",
       "Compile an optim step to the LLVM dialect for the host CPU",
-      buildCpuPipeline);
+      [](OpPassManager &pm, const CpuPipelineOptions &options) {
+        buildCpuPipeline(pm, options.getTargetOptions());
+      });
   PassPipelineRegistration<CudaPipelineOptions>(
       "optgraph-cuda-pipeline",
       "Compile an optim step to fused CUDA kernels (cubins) and host code in "
       "the LLVM dialect",
-      buildCudaPipeline);
+      [](OpPassManager &pm, const CudaPipelineOptions &options) {
+        buildCudaPipeline(pm, options.getTargetOptions());
+      });
 }

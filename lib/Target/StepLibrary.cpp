@@ -398,19 +398,10 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
   SymbolTable::setSymbolName(func, kBodyName);
 
   PassManager pm(ctx);
-  if (options.target == StepTarget::Cuda) {
-    CudaPipelineOptions pipelineOptions;
-    pipelineOptions.chip = options.chip;
-    pipelineOptions.features = options.features;
-    pipelineOptions.cudaPath = options.cudaPath;
-    buildCudaPipeline(pm, pipelineOptions);
-  } else {
-    CpuPipelineOptions pipelineOptions;
-    pipelineOptions.vectorize = options.vectorize;
-    pipelineOptions.matmulTileSizes =
-        ArrayRef<int64_t>(options.matmulTileSizes);
-    buildCpuPipeline(pm, pipelineOptions);
-  }
+  if (options.target == StepTarget::Cuda)
+    buildCudaPipeline(pm, options.cuda);
+  else
+    buildCpuPipeline(pm, options.cpu);
   if (failed(pm.run(module)))
     return failure();
   // Argument attributes (names, roles, bufferization hints) have no meaning
@@ -433,7 +424,7 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
     return failure();
 
   std::unique_ptr<llvm::TargetMachine> machine =
-      createHostTargetMachine(options.cpu, loc);
+      createHostTargetMachine(options.hostCpu, loc);
   if (!machine)
     return failure();
   llvmModule->setDataLayout(machine->createDataLayout());

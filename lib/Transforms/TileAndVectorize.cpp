@@ -46,7 +46,8 @@ struct TileAndVectorizePass
   void runOnOperation() override {
     SmallVector<int64_t> sizes(tileSizes.begin(), tileSizes.end());
     if (sizes.empty())
-      sizes = {8, 16, 64};
+      sizes.assign(std::begin(optgraph::kDefaultMatmulTileSizes),
+                   std::end(optgraph::kDefaultMatmulTileSizes));
     if (sizes.size() != 3 ||
         llvm::any_of(sizes, [](int64_t s) { return s < 1; })) {
       getOperation().emitError("tile-sizes must be three positive integers");

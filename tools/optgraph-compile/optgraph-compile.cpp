@@ -16,7 +16,9 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
@@ -43,32 +45,63 @@ static cl::opt<std::string>
     entryName("entry",
               cl::desc("Step function (default: the only public function)"),
               cl::cat(category));
-static cl::opt<std::string>
-    targetName("target", cl::desc("Target: cpu (the default) or cuda"),
-               cl::init("cpu"), cl::cat(category));
-static cl::opt<std::string>
-    chipName("chip", cl::desc("CUDA: GPU architecture of the kernels"),
-             cl::init("sm_90"), cl::cat(category));
-static cl::opt<std::string>
-    ptxFeatures("ptx-features",
-                cl::desc("CUDA: PTX features (sm_90 needs +ptx78 or later)"),
-                cl::init("+ptx80"), cl::cat(category));
-static cl::opt<std::string>
-    cudaPath("cuda-path",
-             cl::desc("CUDA: toolkit with ptxas and libdevice (default: "
-                      "$CUDA_ROOT, $CUDA_HOME or /usr/local/cuda)"),
-             cl::cat(category));
-static cl::opt<std::string>
-    cpuName("cpu",
-            cl::desc("Host CPU to tune for: 'native' or an LLVM CPU name"),
-            cl::init("native"), cl::cat(category));
-static cl::opt<bool> vectorize("vectorize",
-                               cl::desc("Tile and vectorize the matmuls"),
-                               cl::init(true), cl::cat(category));
+// The flags write straight into the options, whose initial values are the
+// defaults (cl::location): no default is written here; the help shows them.
+static optgraph::StepLibraryOptions options;
+using optgraph::StepTarget;
+
+static std::string withDefault(const char *help, const std::string &value) {
+  return std::string(help) + " (default: " + value + ")";
+}
+static const std::string targetHelp =
+    withDefault("Target", options.target == StepTarget::Cpu ? "cpu" : "cuda");
+static const std::string hostCpuHelp = withDefault(
+    "Host CPU to compile for: 'native' or an LLVM CPU name", options.hostCpu);
+static const std::string tileHelp = withDefault(
+    "CPU: tile sizes M,N,K of the vectorized matmuls",
+    llvm::join(llvm::map_range(options.cpu.matmulTileSizes,
+                               [](int64_t size) { return std::to_string(size); }),
+               ","));
+static const std::string chipHelp =
+    withDefault("CUDA: GPU architecture of the kernels", options.cuda.chip);
+static const std::string ptxHelp =
+    withDefault("CUDA: PTX features; sm_90 needs +ptx78 or later",
+                options.cuda.ptxFeatures);
+static const std::string optLevelHelp =
+    withDefault("CUDA: optimization level of the kernels",
+                std::to_string(options.cuda.optLevel));
+static cl::opt<StepTarget, true> target(
+    "target", cl::desc(targetHelp), cl::location(options.target),
+    cl::values(clEnumValN(StepTarget::Cpu, "cpu", "the host CPU"),
+               clEnumValN(StepTarget::Cuda, "cuda",
+                          "NVIDIA GPUs through the CUDA driver")),
+    cl::cat(category));
+static cl::opt<std::string, true>
+    hostCpu("cpu", cl::desc(hostCpuHelp),
+            cl::location(options.hostCpu), cl::cat(category));
+static cl::opt<bool, true>
+    vectorize("vectorize", cl::desc("CPU: tile and vectorize the matmuls"),
+              cl::location(options.cpu.vectorize), cl::cat(category));
 static cl::list<int64_t>
     matmulTileSizes("matmul-tile-sizes",
-                    cl::desc("Tile sizes (M,N,K) of the vectorized matmuls"),
+                    cl::desc(tileHelp),
                     cl::CommaSeparated, cl::cat(category));
+static cl::opt<std::string, true>
+    chip("chip", cl::desc(chipHelp),
+         cl::location(options.cuda.chip), cl::cat(category));
+static cl::opt<std::string, true> ptxFeatures(
+    "ptx-features",
+    cl::desc(ptxHelp),
+    cl::location(options.cuda.ptxFeatures), cl::cat(category));
+static cl::opt<std::string, true>
+    cudaPath("cuda-path",
+             cl::desc("CUDA: toolkit with ptxas and libdevice (default: "
+                      "$CUDA_ROOT, $CUDA_HOME, $CUDA_PATH or /usr/local/cuda)"),
+             cl::location(options.cuda.cudaPath), cl::cat(category));
+static cl::opt<int, true>
+    optLevel("opt-level",
+             cl::desc(optLevelHelp),
+             cl::location(options.cuda.optLevel), cl::cat(category));
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
@@ -85,17 +118,15 @@ int main(int argc, char **argv) {
   // function or kernel module) helps compiler engineers, not users.
   context.printOpOnDiagnostic(false);
 
-  if (targetName != "cpu" && targetName != "cuda") {
-    llvm::errs() << "optgraph-compile: error: unknown --target '" << targetName
-                 << "' (supported: cpu, cuda)\n";
-    return 1;
-  }
-  if (!matmulTileSizes.empty() &&
-      (matmulTileSizes.size() != 3 ||
-       llvm::any_of(matmulTileSizes, [](int64_t size) { return size < 1; }))) {
-    llvm::errs() << "optgraph-compile: error: --matmul-tile-sizes must be "
-                    "three positive integers M,N,K\n";
-    return 1;
+  if (!matmulTileSizes.empty()) {
+    if (matmulTileSizes.size() != 3 ||
+        llvm::any_of(matmulTileSizes, [](int64_t size) { return size < 1; })) {
+      llvm::errs() << "optgraph-compile: error: --matmul-tile-sizes must be "
+                      "three positive integers M,N,K\n";
+      return 1;
+    }
+    options.cpu.matmulTileSizes.assign(matmulTileSizes.begin(),
+                                       matmulTileSizes.end());
   }
 
   llvm::SourceMgr sourceMgr;
@@ -124,16 +155,6 @@ int main(int argc, char **argv) {
     manifestPath = std::string(path);
   }
 
-  optgraph::StepLibraryOptions options;
-  options.target = targetName == "cuda" ? optgraph::StepTarget::Cuda
-                                        : optgraph::StepTarget::Cpu;
-  options.chip = chipName;
-  options.features = ptxFeatures;
-  options.cudaPath = cudaPath;
-  options.cpu = cpuName;
-  options.vectorize = vectorize;
-  options.matmulTileSizes.assign(matmulTileSizes.begin(),
-                                 matmulTileSizes.end());
   if (failed(optgraph::compileStepLibrary(*module, *signature, outputFilename,
                                           manifestPath, options)))
     return 1;

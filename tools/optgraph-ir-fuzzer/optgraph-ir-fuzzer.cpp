@@ -63,10 +63,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
 
   runOn(*module, [](OpPassManager &pm) {
-    optgraph::buildCpuPipeline(pm, optgraph::CpuPipelineOptions());
+    optgraph::buildCpuPipeline(pm, optgraph::CpuTargetOptions());
   });
   runOn(*module, [](OpPassManager &pm) {
-    optgraph::CudaPipelineOptions options;
+    optgraph::CudaTargetOptions options;
     options.serialize = false;
     optgraph::buildCudaPipeline(pm, options);
   });

@@ -10,6 +10,8 @@
 #ifndef OPTGRAPH_TARGET_STEPLIBRARY_H
 #define OPTGRAPH_TARGET_STEPLIBRARY_H
 
+#include "optgraph/Pipelines/Pipelines.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
 
@@ -50,16 +52,14 @@ std::string renderManifest(const StepSignature &signature, StepTarget target);
 
 enum class StepTarget { Cpu, Cuda };
 
+/// How optgraph-compile compiles a step; each default is the target's.
 struct StepLibraryOptions {
   StepTarget target = StepTarget::Cpu;
-  /// CUDA: the GPU architecture and PTX features of the kernels.
-  std::string chip = "sm_90";
-  std::string features = "+ptx80";
-  std::string cudaPath; // empty: the pipeline's default
-  /// The host CPU of the library (both targets).
-  std::string cpu = "native";
-  bool vectorize = true;
-  std::vector<int64_t> matmulTileSizes; // empty: the pipeline's default
+  /// The host CPU the library's host code is compiled for (both targets):
+  /// "native" or an LLVM CPU name.
+  std::string hostCpu = "native";
+  CpuTargetOptions cpu;
+  CudaTargetOptions cuda;
 };
 
 /// Lowers the step with the target's pipeline and writes a shared library to
