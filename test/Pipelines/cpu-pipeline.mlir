@@ -1,5 +1,6 @@
 // RUN: optgraph-opt %s -optgraph-cpu-pipeline | FileCheck %s
 // RUN: optgraph-opt %s -optgraph-cpu-pipeline=vectorize=false | FileCheck %s --check-prefix=SCALAR
+// RUN: optgraph-opt %s -optgraph-cpu-pipeline --mlir-print-ir-after=control-flow-sink -o /dev/null 2>&1 | FileCheck %s --check-prefix=SINK
 
 // The whole step reaches the LLVM dialect; the four results became
 // out-parameters (36 descriptor fields in, 26 out) and matmuls vector FMAs.
@@ -15,6 +16,19 @@
 // CHECK-DAG: llvm.intr.fmuladd{{.*}} : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
 // SCALAR-LABEL: llvm.func @step
 // SCALAR-NOT: vector<16xf32>
+
+// The conversion reads the full basis in the refresh branch only, and
+// control-flow-sink moves it there: the other steps never build it.
+// SINK-LABEL: func.func private @lowrank_adamw_64x48_r16
+// SINK-NOT: tensor<48x48xf32>
+// SINK: scf.if
+// SINK: linalg.generic {{.*}} outs(%{{.*}} : tensor<48x48xf32>)
+// SINK: scf.yield {{.*}} : tensor<16xi64>, tensor<64x16xf32>, tensor<64x16xf32>, tensor<64x16xf32>
+// SINK-NEXT: } else {
+// SINK-NOT: tensor<48x48xf32>
+// SINK: linalg.generic {{.*}} outs(%{{.*}} : tensor<48x16xf32>)
+// SINK-NOT: tensor<48x48xf32>
+// SINK: return
 func.func @step(%w: tensor<64x48xf32>, %g: tensor<64x48xf32>,
                 %m: tensor<64x16xf32>, %v: tensor<64x16xf32>,
                 %idx: tensor<16xi64>, %step: tensor<i64>)
