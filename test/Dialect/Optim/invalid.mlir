@@ -9,7 +9,7 @@ func.func @basis_not_square() {
 // -----
 
 func.func @basis_dynamic() {
-  // expected-error @+1 {{'optim.dct_basis' op expects statically shaped tensors, got 'tensor<?x?xf32>'}}
+  // expected-error @+1 {{'optim.dct_basis' op result #0 must be statically shaped 2D tensor of f32 with every dimension in 1..2^31-1 and at most 2^40 elements, but got 'tensor<?x?xf32>'}}
   %q = optim.dct_basis dct3 : tensor<?x?xf32>
   return
 }
@@ -17,7 +17,8 @@ func.func @basis_dynamic() {
 // -----
 
 func.func @basis_unknown_kind() {
-  // expected-error @+1 {{unknown keyword 'dct4'}}
+  // expected-error @+2 {{expected ::optgraph::optim::BasisKind to be one of: dct2, dct3}}
+  // expected-error @+1 {{failed to parse Optim_BasisKindAttr parameter 'value'}}
   %q = optim.dct_basis dct4 : tensor<4x4xf32>
   return
 }
@@ -73,7 +74,7 @@ func.func @project_low_rank_shape(%g: tensor<8x4xf32>, %q: tensor<8x8xf32>, %idx
 // -----
 
 func.func @project_wrong_element_type(%g: tensor<8x4xf16>, %q: tensor<4x4xf32>) {
-  // expected-error @+1 {{'optim.project' op operand #0 must be 2D tensor of 32-bit float values}}
+  // expected-error @+1 {{'optim.project' op operand #0 must be statically shaped 2D tensor of f32 with every dimension in 1..2^31-1 and at most 2^40 elements, but got 'tensor<8x4xf16>'}}
   %s = optim.project %g, %q right : tensor<8x4xf16>, tensor<4x4xf32> -> tensor<8x4xf32>
   return
 }
@@ -81,7 +82,7 @@ func.func @project_wrong_element_type(%g: tensor<8x4xf16>, %q: tensor<4x4xf32>) 
 // -----
 
 func.func @select_rank_zero(%s: tensor<8x4xf32>) {
-  // expected-error @+1 {{'optim.select' op expects every dimension in 1..2147483647, got 'tensor<0xi64>'}}
+  // expected-error @+1 {{'optim.select' op result #0 must be statically shaped 1D tensor of i64 with every dimension in 1..2^31-1 and at most 2^40 elements, but got 'tensor<0xi64>'}}
   %idx = optim.select %s right norm l1 : tensor<8x4xf32> -> tensor<0xi64>
   return
 }
@@ -99,7 +100,7 @@ func.func @select_rank_above_basis(%s: tensor<8x4xf32>) {
 // A 0-sized parameter has nothing to update: rejected at the op, so no pass
 // meets an empty loop.
 func.func @project_zero_sized(%g: tensor<12x0xf32>, %q: tensor<1x1xf32>) {
-  // expected-error @+1 {{'optim.project' op expects every dimension in 1..2147483647, got 'tensor<12x0xf32>'}}
+  // expected-error @+1 {{'optim.project' op operand #0 must be statically shaped 2D tensor of f32 with every dimension in 1..2^31-1 and at most 2^40 elements, but got 'tensor<12x0xf32>'}}
   %s = optim.project %g, %q right : tensor<12x0xf32>, tensor<1x1xf32> -> tensor<12x0xf32>
   return
 }
@@ -107,7 +108,7 @@ func.func @project_zero_sized(%g: tensor<12x0xf32>, %q: tensor<1x1xf32>) {
 // -----
 
 func.func @adamw_dimension_too_large(%w: tensor<4294967296xf32>, %t: i64) {
-  // expected-error @+1 {{'optim.adamw' op expects every dimension in 1..2147483647, got 'tensor<4294967296xf32>'}}
+  // expected-error @+1 {{'optim.adamw' op operand #0 must be statically shaped tensor of f32 with every dimension in 1..2^31-1 and at most 2^40 elements, but got 'tensor<4294967296xf32>'}}
   %r:3 = optim.adamw %w, %w, %w, %w, %t {lr = 1.0e-3 : f64} : tensor<4294967296xf32>
   return
 }
@@ -116,7 +117,7 @@ func.func @adamw_dimension_too_large(%w: tensor<4294967296xf32>, %t: i64) {
 
 // N×N ≤ 2^40 elements bounds a basis to N ≤ 2^20.
 func.func @basis_too_large() {
-  // expected-error @+1 {{'optim.dct_basis' op expects at most 2^40 elements per tensor, got 'tensor<1048577x1048577xf32>'}}
+  // expected-error @+1 {{'optim.dct_basis' op result #0 must be statically shaped 2D tensor of f32 with every dimension in 1..2^31-1 and at most 2^40 elements, but got 'tensor<1048577x1048577xf32>'}}
   %q = optim.dct_basis dct3 : tensor<1048577x1048577xf32>
   return
 }
@@ -124,7 +125,8 @@ func.func @basis_too_large() {
 // -----
 
 func.func @select_unknown_norm(%s: tensor<8x4xf32>) {
-  // expected-error @+1 {{unknown keyword 'l3'}}
+  // expected-error @+2 {{expected ::optgraph::optim::ScoreNorm to be one of: l1, l2}}
+  // expected-error @+1 {{failed to parse Optim_ScoreNormAttr parameter 'value'}}
   %idx = optim.select %s right norm l3 : tensor<8x4xf32> -> tensor<2xi64>
   return
 }
@@ -252,7 +254,7 @@ func.func @adamw_lr_nan(%w: tensor<8xf32>, %t: i64) {
 // -----
 
 func.func @lowrank_interval(%w: tensor<8x4xf32>, %m: tensor<8x2xf32>, %idx: tensor<2xi64>, %t: i64) {
-  // expected-error @+1 {{'optim.lowrank_adamw' op interval must be at least 1, got 0}}
+  // expected-error @+1 {{'optim.lowrank_adamw' op attribute 'interval' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
   %0:4 = optim.lowrank_adamw %w, %w, %m, %m, %idx, %t {lr = 1.0e-3 : f64, interval = 0 : i64} : tensor<8x4xf32>, tensor<8x2xf32>, tensor<2xi64>
   return
 }

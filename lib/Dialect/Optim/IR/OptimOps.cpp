@@ -14,60 +14,8 @@ using namespace mlir;
 using namespace optgraph::optim;
 
 //===----------------------------------------------------------------------===//
-// Enum keywords: `right`, `dct3`, `l1` read better inline than `#optim<...>`.
-//===----------------------------------------------------------------------===//
-
-template <typename EnumAttrT>
-static void printEnumKeyword(OpAsmPrinter &printer, Operation *,
-                             EnumAttrT attr) {
-  printer << stringifyEnum(attr.getValue());
-}
-
-template <typename EnumAttrT>
-static ParseResult parseEnumKeyword(OpAsmParser &parser, EnumAttrT &attr) {
-  using EnumT = decltype(std::declval<EnumAttrT>().getValue());
-  SMLoc loc = parser.getCurrentLocation();
-  StringRef keyword;
-  if (parser.parseKeyword(&keyword))
-    return failure();
-  std::optional<EnumT> value = symbolizeEnum<EnumT>(keyword);
-  if (!value)
-    return parser.emitError(loc, "unknown keyword '") << keyword << "'";
-  attr = EnumAttrT::get(parser.getContext(), *value);
-  return success();
-}
-
-//===----------------------------------------------------------------------===//
 // Shared verification helpers
 //===----------------------------------------------------------------------===//
-
-/// Every tensor the dialect handles has a static shape (lowering sizes the
-/// basis, the top-k and the kernels from it) within the dialect's limits.
-static LogicalResult verifyShapes(Operation *op) {
-  for (Type type :
-       llvm::concat<Type>(op->getOperandTypes(), op->getResultTypes())) {
-    auto shaped = dyn_cast<ShapedType>(type);
-    if (!shaped)
-      continue;
-    if (!shaped.hasStaticShape())
-      return op->emitOpError("expects statically shaped tensors, got ") << type;
-    if (llvm::any_of(shaped.getShape(), [](int64_t size) {
-          return size < 1 || size > kMaxDimSize;
-        }))
-      return op->emitOpError("expects every dimension in 1..")
-             << kMaxDimSize << ", got " << type;
-    // Dimensions ≤ 2^31 - 1: the product of two fits in int64; check as
-    // it grows for higher ranks.
-    int64_t elements = 1;
-    for (int64_t size : shaped.getShape()) {
-      elements *= size;
-      if (elements > kMaxElements)
-        return op->emitOpError("expects at most 2^40 elements per tensor, got ")
-               << type;
-    }
-  }
-  return success();
-}
 
 static LogicalResult verifyResolvedSide(Operation *op, Side side) {
   if (side == Side::automatic)
@@ -164,8 +112,6 @@ static LogicalResult verifyStepSize(Operation *op, double lr,
 //===----------------------------------------------------------------------===//
 
 LogicalResult DctBasisOp::verify() {
-  if (failed(verifyShapes(*this)))
-    return failure();
   RankedTensorType type = getBasis().getType();
   if (type.getDimSize(0) != type.getDimSize(1))
     return emitOpError("expects a square result, got ") << type;
@@ -177,8 +123,7 @@ LogicalResult DctBasisOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult ProjectOp::verify() {
-  if (failed(verifyShapes(*this)) ||
-      failed(verifyResolvedSide(*this, getSide())))
+  if (failed(verifyResolvedSide(*this, getSide())))
     return failure();
   ArrayRef<int64_t> gradShape = getGrad().getType().getShape();
   int64_t size = basisSize(gradShape, getSide());
@@ -198,8 +143,7 @@ LogicalResult ProjectOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult SelectOp::verify() {
-  if (failed(verifyShapes(*this)) ||
-      failed(verifyResolvedSide(*this, getSide())))
+  if (failed(verifyResolvedSide(*this, getSide())))
     return failure();
   return verifyRank(*this, getIndices().getType().getDimSize(0),
                     basisSize(getProjected().getType().getShape(), getSide()));
@@ -210,8 +154,7 @@ LogicalResult SelectOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult GatherOp::verify() {
-  if (failed(verifyShapes(*this)) ||
-      failed(verifyResolvedSide(*this, getSide())))
+  if (failed(verifyResolvedSide(*this, getSide())))
     return failure();
   ArrayRef<int64_t> shape = getProjected().getType().getShape();
   int64_t rank = getIndices().getType().getDimSize(0);
@@ -251,8 +194,7 @@ void GatherOp::getCanonicalizationPatterns(RewritePatternSet &results,
 //===----------------------------------------------------------------------===//
 
 LogicalResult RotateOp::verify() {
-  if (failed(verifyShapes(*this)) ||
-      failed(verifyResolvedSide(*this, getSide())))
+  if (failed(verifyResolvedSide(*this, getSide())))
     return failure();
   int64_t rank = getOldIndices().getType().getDimSize(0);
   int64_t momentsRank = getSide() == Side::right
@@ -279,8 +221,6 @@ LogicalResult RotateOp::fold(FoldAdaptor,
 //===----------------------------------------------------------------------===//
 
 LogicalResult AdamOp::verify() {
-  if (failed(verifyShapes(*this)))
-    return failure();
   return verifyMoments(*this, getBeta1().convertToDouble(),
                        getBeta2().convertToDouble(),
                        getEps().convertToDouble());
@@ -291,8 +231,7 @@ LogicalResult AdamOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult ProjectBackOp::verify() {
-  if (failed(verifyShapes(*this)) ||
-      failed(verifyResolvedSide(*this, getSide())))
+  if (failed(verifyResolvedSide(*this, getSide())))
     return failure();
   return verifyBackProjection(*this, getSide(), getResult().getType(),
                               getBasis().getType(), getIndices().getType(),
@@ -304,8 +243,6 @@ LogicalResult ProjectBackOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult ApplyOp::verify() {
-  if (failed(verifyShapes(*this)))
-    return failure();
   return verifyStepSize(*this, getLr().convertToDouble(),
                         getWeightDecay().convertToDouble(),
                         getScale().convertToDouble());
@@ -323,8 +260,7 @@ OpFoldResult ApplyOp::fold(FoldAdaptor) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult AdamWOp::verify() {
-  if (failed(verifyShapes(*this)) ||
-      failed(verifyMoments(*this, getBeta1().convertToDouble(),
+  if (failed(verifyMoments(*this, getBeta1().convertToDouble(),
                            getBeta2().convertToDouble(),
                            getEps().convertToDouble())))
     return failure();
@@ -344,16 +280,13 @@ Side LowRankAdamWOp::getResolvedSide() {
 }
 
 LogicalResult LowRankAdamWOp::verify() {
-  if (failed(verifyShapes(*this)) ||
-      failed(verifyMoments(*this, getBeta1().convertToDouble(),
+  if (failed(verifyMoments(*this, getBeta1().convertToDouble(),
                            getBeta2().convertToDouble(),
                            getEps().convertToDouble())) ||
       failed(verifyStepSize(*this, getLr().convertToDouble(),
                             getWeightDecay().convertToDouble(),
                             getScale().convertToDouble())))
     return failure();
-  if (getInterval() < 1)
-    return emitOpError("interval must be at least 1, got ") << getInterval();
   ArrayRef<int64_t> shape = getParam().getType().getShape();
   Side side = getResolvedSide();
   if (failed(verifyRank(*this, getRank(), basisSize(shape, side))))
@@ -369,8 +302,7 @@ LogicalResult LowRankAdamWOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult ProjectSelectOp::verify() {
-  if (failed(verifyShapes(*this)) ||
-      failed(verifyResolvedSide(*this, getSide())))
+  if (failed(verifyResolvedSide(*this, getSide())))
     return failure();
   ArrayRef<int64_t> gradShape = getGrad().getType().getShape();
   int64_t size = basisSize(gradShape, getSide());
@@ -386,8 +318,7 @@ LogicalResult ProjectSelectOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult GatherAdamOp::verify() {
-  if (failed(verifyShapes(*this)) ||
-      failed(verifyResolvedSide(*this, getSide())) ||
+  if (failed(verifyResolvedSide(*this, getSide())) ||
       failed(verifyMoments(*this, getBeta1().convertToDouble(),
                            getBeta2().convertToDouble(),
                            getEps().convertToDouble())))
@@ -414,8 +345,7 @@ LogicalResult GatherAdamOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult ProjectBackApplyOp::verify() {
-  if (failed(verifyShapes(*this)) ||
-      failed(verifyResolvedSide(*this, getSide())) ||
+  if (failed(verifyResolvedSide(*this, getSide())) ||
       failed(verifyStepSize(*this, getLr().convertToDouble(),
                             getWeightDecay().convertToDouble(),
                             getScale().convertToDouble())))

@@ -22,6 +22,21 @@ namespace optgraph::optim {
 /// a special case in every pass.
 constexpr int64_t kMaxDimSize = (int64_t(1) << 31) - 1;
 constexpr int64_t kMaxElements = int64_t(1) << 40;
+
+/// Whether a statically shaped `type` is within those limits (the type
+/// constraint of every optim tensor operand and result).
+inline bool hasSupportedSizes(mlir::ShapedType type) {
+  int64_t elements = 1;
+  for (int64_t size : type.getShape()) {
+    if (size < 1 || size > kMaxDimSize)
+      return false;
+    // Both factors are below 2^41: the product fits in int64.
+    elements *= size;
+    if (elements > kMaxElements)
+      return false;
+  }
+  return true;
+}
 } // namespace optgraph::optim
 
 #define GET_ATTRDEF_CLASSES

@@ -13,9 +13,20 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 class Optim_Op<string mnemonic, list<Trait> traits = []>
     : Op<Optim_Dialect, mnemonic, !listconcat(traits, [Pure])>;
 
-def Optim_Matrix : 2DTensorOf<[F32]>;
-def Optim_FloatTensor : RankedTensorOf<[F32]>;
-def Optim_Indices : 1DTensorOf<[I64]>;
+// Every tensor the dialect handles has a static shape (lowering sizes the
+// basis, the top-k and the kernels from it) within the dialect's size limits
+// (OptimOps.h).
+def Optim_SupportedSizes
+    : CPred<"::optgraph::optim::hasSupportedSizes("
+            "::llvm::cast<::mlir::ShapedType>($_self))">;
+class Optim_Tensor<TypeConstraint base, string what>
+    : Type<And<[base.predicate, HasStaticShapePred, Optim_SupportedSizes]>,
+           "statically shaped " # what # " with every dimension in "
+           "1..2^31-1 and at most 2^40 elements",
+           "::mlir::RankedTensorType">;
+def Optim_Matrix : Optim_Tensor<2DTensorOf<[F32]>, "2D tensor of f32">;
+def Optim_FloatTensor : Optim_Tensor<RankedTensorOf<[F32]>, "tensor of f32">;
+def Optim_Indices : Optim_Tensor<1DTensorOf<[I64]>, "1D tensor of i64">;
 
 // Hyperparameters are f64 attributes: the lowering folds products such as
 // lr·scale in double precision before rounding once to f32.
@@ -43,7 +54,7 @@ def Optim_DctBasisOp : Optim_Op<"dct_basis"> {
   }];
   let arguments = (ins Optim_BasisKindAttr:$kind);
   let results = (outs Optim_Matrix:$basis);
-  let assemblyFormat = "custom<EnumKeyword>($kind) attr-dict `:` type($basis)";
+  let assemblyFormat = "$kind attr-dict `:` type($basis)";
   let hasVerifier = 1;
 }
 
@@ -64,7 +75,7 @@ def Optim_ProjectOp : Optim_Op<"project"> {
                        Optional<Optim_Indices>:$indices, Optim_SideAttr:$side);
   let results = (outs Optim_Matrix:$result);
   let assemblyFormat = [{
-    $grad `,` $basis (`[` $indices^ `:` type($indices) `]`)? custom<EnumKeyword>($side) attr-dict
+    $grad `,` $basis (`[` $indices^ `:` type($indices) `]`)? $side attr-dict
     `:` type($grad) `,` type($basis) `->` type($result)
   }];
   let hasVerifier = 1;
@@ -87,7 +98,7 @@ def Optim_SelectOp : Optim_Op<"select"> {
                        Optim_ScoreNormAttr:$norm);
   let results = (outs Optim_Indices:$indices);
   let assemblyFormat = [{
-    $projected custom<EnumKeyword>($side) `norm` custom<EnumKeyword>($norm)
+    $projected $side `norm` $norm
     attr-dict `:` type($projected) `->` type($indices)
   }];
   let hasVerifier = 1;
@@ -109,7 +120,7 @@ def Optim_GatherOp : Optim_Op<"gather"> {
                        Optim_SideAttr:$side);
   let results = (outs Optim_Matrix:$result);
   let assemblyFormat = [{
-    $projected `[` $indices `]` custom<EnumKeyword>($side) attr-dict `:` type($projected) `,`
+    $projected `[` $indices `]` $side attr-dict `:` type($projected) `,`
     type($indices) `->` type($result)
   }];
   let hasVerifier = 1;
@@ -135,7 +146,7 @@ def Optim_RotateOp : Optim_Op<"rotate", [
                        Optim_SideAttr:$side);
   let results = (outs Optim_Matrix:$new_exp_avg, Optim_Matrix:$new_exp_avg_sq);
   let assemblyFormat = [{
-    $exp_avg `,` $exp_avg_sq `from` $old_indices `to` $new_indices custom<EnumKeyword>($side)
+    $exp_avg `,` $exp_avg_sq `from` $old_indices `to` $new_indices $side
     attr-dict
     `:` type($exp_avg) `,` type($old_indices)
   }];
@@ -183,7 +194,7 @@ def Optim_ProjectBackOp : Optim_Op<"project_back"> {
                        Optim_Indices:$indices, Optim_SideAttr:$side);
   let results = (outs Optim_Matrix:$result);
   let assemblyFormat = [{
-    $direction `,` $basis `[` $indices `]` custom<EnumKeyword>($side) attr-dict `:` type($direction)
+    $direction `,` $basis `[` $indices `]` $side attr-dict `:` type($direction)
     `,` type($basis) `,` type($indices) `->` type($result)
   }];
   let hasVerifier = 1;
@@ -277,7 +288,8 @@ def Optim_LowRankAdamWOp : Optim_Op<"lowrank_adamw", [
                        F64Attr:$lr, Beta1Attr:$beta1, Beta2Attr:$beta2,
                        EpsAttr:$eps, WeightDecayAttr:$weight_decay,
                        ScaleAttr:$scale,
-                       DefaultValuedAttr<I64Attr, "1">:$interval,
+                       DefaultValuedAttr<ConfinedAttr<I64Attr, [IntPositive]>,
+                                         "1">:$interval,
                        DefaultValuedAttr<BoolAttr, "false">:$rotate,
                        DefaultValuedAttr<Optim_BasisKindAttr,
                                          "BasisKind::dct3">:$basis,
@@ -322,7 +334,7 @@ def Optim_ProjectSelectOp : Optim_Op<"project_select"> {
                        Optim_SideAttr:$side, Optim_ScoreNormAttr:$norm);
   let results = (outs Optim_Matrix:$projected, Optim_Indices:$indices);
   let assemblyFormat = [{
-    $grad `,` $basis custom<EnumKeyword>($side) `norm` custom<EnumKeyword>($norm)
+    $grad `,` $basis $side `norm` $norm
     attr-dict `:` type($grad) `,` type($basis) `->` type($projected) `,` type($indices)
   }];
   let hasVerifier = 1;
@@ -350,7 +362,7 @@ def Optim_GatherAdamOp : Optim_Op<"gather_adam", [
   let results = (outs Optim_Matrix:$new_exp_avg, Optim_Matrix:$new_exp_avg_sq,
                       Optim_Matrix:$direction);
   let assemblyFormat = [{
-    $projected `[` $indices `]` custom<EnumKeyword>($side) `,` $exp_avg `,`
+    $projected `[` $indices `]` $side `,` $exp_avg `,`
     $exp_avg_sq `,` $step (`from` $old_indices^ `:` type($old_indices))?
     attr-dict `:`
     type($projected) `,` type($indices) `,` type($exp_avg)
@@ -378,7 +390,7 @@ def Optim_ProjectBackApplyOp : Optim_Op<"project_back_apply", [
                        ScaleAttr:$scale);
   let results = (outs Optim_Matrix:$new_param);
   let assemblyFormat = [{
-    $param `,` $direction `,` $basis `[` $indices `]` custom<EnumKeyword>($side)
+    $param `,` $direction `,` $basis `[` $indices `]` $side
     (`lr_scale` $lr_scale^)? attr-dict `:` type($param) `,` type($direction) `,`
     type($basis) `,` type($indices)
   }];
