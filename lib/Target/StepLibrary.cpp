@@ -34,8 +34,6 @@
 using namespace mlir;
 using namespace optgraph;
 
-static constexpr llvm::StringLiteral kNameAttr = "optim.name";
-static constexpr llvm::StringLiteral kRoleAttr = "optim.role";
 static constexpr llvm::StringLiteral kBodyName = "optgraph_step_body";
 
 //===----------------------------------------------------------------------===//
@@ -43,14 +41,6 @@ static constexpr llvm::StringLiteral kBodyName = "optgraph_step_body";
 //===----------------------------------------------------------------------===//
 
 /// Names become file names (NAME.npy), so they stay within a portable set.
-static bool isValidName(StringRef name) {
-  if (name.empty() || name.front() == '.')
-    return false;
-  return llvm::all_of(name, [](char c) {
-    return llvm::isAlnum(c) || c == '_' || c == '.' || c == '-';
-  });
-}
-
 /// The largest index + 1 that an index tensor may hold, from the ops that
 /// consume it; 0 when nothing bounds it.
 static int64_t indexBoundOf(Value value) {
@@ -108,27 +98,18 @@ FailureOr<StepSignature> optgraph::analyzeStepFunction(ModuleOp module,
 
   StepSignature signature;
   signature.entry = func.getSymName().str();
-  static const llvm::StringSet<> roles = {"param", "grad",  "state",
-                                          "step",  "hyper", "input"};
   llvm::StringMap<size_t> inputByName;
   for (auto [i, arg] : llvm::enumerate(func.getArguments())) {
     std::string what = "argument #" + std::to_string(i);
     FailureOr<StepTensor> tensor = describe(arg.getLoc(), arg.getType(), what);
     if (failed(tensor))
       return failure();
-    auto name = func.getArgAttrOfType<StringAttr>(i, kNameAttr);
-    auto role = func.getArgAttrOfType<StringAttr>(i, kRoleAttr);
+    auto name = func.getArgAttrOfType<StringAttr>(
+        i, optim::OptimDialect::kNameAttrName);
+    auto role = func.getArgAttrOfType<StringAttr>(
+        i, optim::OptimDialect::kRoleAttrName);
     tensor->name = name ? name.str() : "arg" + std::to_string(i);
     tensor->role = role ? role.str() : "input";
-    if (!isValidName(tensor->name))
-      return emitError(arg.getLoc())
-             << what << " has name '" << tensor->name
-             << "'; names must be non-empty, must not start with '.', and may "
-                "hold only letters, digits, '_', '.' and '-'";
-    if (!roles.contains(tensor->role))
-      return emitError(arg.getLoc())
-             << what << " has role '" << tensor->role
-             << "'; expected param, grad, state, step, hyper or input";
     if (!inputByName.try_emplace(tensor->name, i).second)
       return emitError(arg.getLoc())
              << what << " reuses the name '" << tensor->name << "'";
@@ -143,12 +124,10 @@ FailureOr<StepSignature> optgraph::analyzeStepFunction(ModuleOp module,
     FailureOr<StepTensor> tensor = describe(func.getLoc(), type, what);
     if (failed(tensor))
       return failure();
-    auto name = func.getResultAttrOfType<StringAttr>(i, kNameAttr);
+    auto name = func.getResultAttrOfType<StringAttr>(
+        i, optim::OptimDialect::kNameAttrName);
     tensor->name = name ? name.str() : "result" + std::to_string(i);
     tensor->role = "output";
-    if (!isValidName(tensor->name))
-      return emitError(func.getLoc())
-             << what << " has the invalid name '" << tensor->name << "'";
     if (!outputNames.insert(tensor->name).second)
       return emitError(func.getLoc())
              << what << " reuses the name '" << tensor->name << "'";
@@ -197,8 +176,8 @@ std::string optgraph::renderManifest(const StepSignature &signature,
       {"abi", 2},
       {"target", target == StepTarget::Cpu ? "cpu" : "cuda"},
       {"entry", signature.entry},
-                              {"inputs", tensors(signature.inputs)},
-                              {"outputs", tensors(signature.outputs)}};
+      {"inputs", tensors(signature.inputs)},
+      {"outputs", tensors(signature.outputs)}};
   std::string text;
   llvm::raw_string_ostream os(text);
   os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest))) << "\n";
@@ -267,8 +246,8 @@ static LogicalResult addStepABI(llvm::Module &module,
     llvm::Value *status = builder.CreateCall(begin, {error, errorSize});
     auto *run = llvm::BasicBlock::Create(ctx, "run", step);
     auto *fail = llvm::BasicBlock::Create(ctx, "fail", step);
-    builder.CreateCondBr(builder.CreateICmpEQ(status, builder.getInt32(0)),
-                         run, fail);
+    builder.CreateCondBr(builder.CreateICmpEQ(status, builder.getInt32(0)), run,
+                         fail);
     builder.SetInsertPoint(fail);
     builder.CreateRet(status);
     builder.SetInsertPoint(run);
@@ -362,8 +341,8 @@ static void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
 static FailureOr<std::string> findCudaRuntimeArchive(Location loc) {
   std::string tool = llvm::sys::fs::getMainExecutable(
       nullptr, reinterpret_cast<void *>(&findCudaRuntimeArchive));
-  SmallString<256> path(llvm::sys::path::parent_path(
-      llvm::sys::path::parent_path(tool)));
+  SmallString<256> path(
+      llvm::sys::path::parent_path(llvm::sys::path::parent_path(tool)));
   llvm::sys::path::append(path, "lib", "libOptgraphCudaRuntime.a");
   if (!llvm::sys::fs::exists(path))
     return emitError(loc) << "cannot find the CUDA runtime library '" << path
@@ -459,8 +438,7 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
     runtimeArchive = *archive;
   }
   StringRef driverName = cuda ? "c++" : "cc";
-  llvm::ErrorOr<std::string> linker =
-      llvm::sys::findProgramByName(driverName);
+  llvm::ErrorOr<std::string> linker = llvm::sys::findProgramByName(driverName);
   if (!linker)
     return emitError(loc) << "cannot find the system compiler '" << driverName
                           << "' to link the shared library";
@@ -484,8 +462,8 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
   if (status != 0)
     return emitError(loc) << "linking '" << outputPath << "' failed"
                           << (errorMessage.empty() ? "" : ": ") << errorMessage;
-  if (failed(writeFile(manifest, renderManifest(signature, options.target),
-                       loc)))
+  if (failed(
+          writeFile(manifest, renderManifest(signature, options.target), loc)))
     return failure();
   if (!outputs.commit(error))
     return emitError(loc) << error;

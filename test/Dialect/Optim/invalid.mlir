@@ -365,3 +365,40 @@ func.func @launch_grid_y(%x: tensor<4xf32>) {
   %0 = optim.launch @kernels::@k grid [1, 65536, 1] block [4, 1, 1] outs(%x : tensor<4xf32>) -> tensor<4xf32>
   return
 }
+
+// -----
+
+// A step's tensor names become file names.
+// expected-error @+1 {{argument #0 has name "../w"; names must be non-empty strings, must not start with '.', and may hold only letters, digits, '_', '.' and '-'}}
+func.func @path_name(%w: tensor<4xf32> {optim.name = "../w", optim.role = "param"}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{argument #0 has name 7 : i64}}
+func.func @name_not_a_string(%w: tensor<4xf32> {optim.name = 7}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{argument #0 has role "weight"; expected param, grad, state, step, hyper or input}}
+func.func @unknown_role(%w: tensor<4xf32> {optim.role = "weight"}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{result #0 has the unknown attribute 'optim.role' (results take only optim.name)}}
+func.func @result_role(%w: tensor<4xf32>) -> (tensor<4xf32> {optim.role = "param"}) {
+  return %w : tensor<4xf32>
+}
+
+// -----
+
+func.func @op_attribute(%w: tensor<4xf32>) {
+  // expected-error @+1 {{'optim.name' belongs on the arguments and results of a step function}}
+  %c = "arith.constant"() {value = 1 : i64, optim.name = "w"} : () -> i64
+  return
+}

@@ -10,4 +10,10 @@
 
 #include "optgraph/Dialect/Optim/IR/OptimOpsDialect.h.inc"
 
+namespace optgraph::optim {
+/// Whether `name` may name a step's tensor (`optim.name`): it becomes a file
+/// stem, so letters, digits, '_', '.' and '-', not starting with '.'.
+bool isValidTensorName(llvm::StringRef name);
+} // namespace optgraph::optim
+
 #endif // OPTGRAPH_DIALECT_OPTIM_IR_OPTIMDIALECT_H

@@ -23,8 +23,25 @@ def Optim_Dialect : Dialect {
     All tensors are statically shaped; weights, gradients and moments are
     `f32`, subspace indices are `i64` and the step count is an `i64` scalar
     (the 1-based index of the step being taken).
+
+    A step function names its tensors with the discardable attributes
+    `optim.name` (on arguments and results: letters, digits, `_`, `.` and
+    `-`, not starting with `.`; the manifest's names and the `.npy` file
+    stems) and `optim.role` (on arguments: `param`, `grad`, `state`, `step`,
+    `hyper` or `input`), which the dialect verifies.
   }];
   let useDefaultAttributePrinterParser = 1;
+  // `optim.name` and `optim.role` on the arguments and results of a step
+  // function: the names of its tensors and what each one is.
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
+  let hasOperationAttrVerify = 1;
+  let extraClassDeclaration = [{
+    /// A tensor's name in the step's manifest and its `.npy` file stem.
+    static constexpr ::llvm::StringLiteral kNameAttrName = "optim.name";
+    /// An argument's role (optgraph::optim::TensorRole).
+    static constexpr ::llvm::StringLiteral kRoleAttrName = "optim.role";
+  }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::scf::SCFDialect",

@@ -48,4 +48,17 @@ def Optim_ScoreNorm : I32EnumAttr<"ScoreNorm", "p-norm used to score basis vecto
 }
 def Optim_ScoreNormAttr : EnumAttr<Optim_Dialect, Optim_ScoreNorm, "norm">;
 
+def Optim_TensorRole : I32EnumAttr<"TensorRole",
+    "what a step function's argument is (its `optim.role`)", [
+    I32EnumAttrCase<"param", 0>,
+    I32EnumAttrCase<"grad", 1>,
+    I32EnumAttrCase<"state", 2>,
+    I32EnumAttrCase<"step", 3>,
+    I32EnumAttrCase<"hyper", 4>,
+    I32EnumAttrCase<"input", 5>
+  ]> {
+  let cppNamespace = "::optgraph::optim";
+  let genSpecializedAttr = 0;
+}
+
 #endif // OPTGRAPH_DIALECT_OPTIM_IR_OPTIMENUMS_TD
