@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -104,6 +105,15 @@ def classify(outcome, python=False):
             "error" not in outcome.stderr.lower():
         found.append("silent")
     return found
+
+
+def tool_lines(stderr):
+    """The lines of stderr the tool wrote: without the warning a sanitized
+    build prints when its allocator returns null (allocator_may_return_null),
+    where an unsanitized malloc fails silently."""
+    return [line for line in stderr.splitlines()
+            if not re.match(r"==\d+==WARNING: AddressSanitizer failed to "
+                            r"allocate", line)]
 
 
 def snapshot(path):

@@ -735,7 +735,7 @@ class RunTarget(common.Target):
                                    common.changes(before[a],
                                                   common.snapshot(at(a))))]
         shown = "; ".join(f"{what} {path}" for what, path in diff[:5])
-        lines = outcome.stderr.splitlines()
+        lines = common.tool_lines(outcome.stderr)
         rc = outcome.returncode
         common.tally(f"{kind} {'ok' if rc == 0 else 'failed'}")
         if rc != 0:
