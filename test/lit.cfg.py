@@ -45,3 +45,24 @@ if shutil.which("ptxas") or os.path.exists(os.path.join(cuda_root, "bin", "ptxas
     config.available_features.add("ptxas")
     llvm_config.with_environment("PATH", os.path.join(cuda_root, "bin"),
                                  append_path=True)
+
+# The emulated CUDA driver (lib/Runtime/CudaEmulator): with
+# LD_LIBRARY_PATH=%cuda_emu_dir a CUDA step runs its kernels on the host.
+cuda_emu_dir = os.path.join(config.optgraph_obj_root, "lib", "cuda-emu")
+config.substitutions.append(("%cuda_emu_dir", cuda_emu_dir))
+if os.path.exists(os.path.join(cuda_emu_dir, "libcuda.so.1")):
+    config.available_features.add("cuda-emu")
+# The system C compiler, for test programs (test/Runtime/Inputs), and the
+# sanitizer runtimes it ships, preloaded into uninstrumented test programs.
+import subprocess
+cc = shutil.which("cc") or "cc"
+config.substitutions.append(("%cc", cc))
+for runtime in ("asan", "tsan"):
+    try:
+        found = subprocess.run([cc, "-print-file-name=lib%s.so" % runtime],
+                               capture_output=True, text=True).stdout.strip()
+    except OSError:
+        found = ""
+    if os.path.isabs(found) and os.path.exists(found):
+        config.available_features.add("%s-runtime" % runtime)
+        config.substitutions.append(("%%lib%s" % runtime, found))
