@@ -20,7 +20,8 @@ LAYERS = {
     "Dialect/Optim/IR": set(),
     "Dialect/Optim/Transforms": {"Dialect/Optim/IR", "Utils"},
     "Transforms": {"Utils"},
-    "Conversion": {"Dialect/Optim/IR", "Utils"},
+    # Runtime: the emulated driver's calling contract (a C header).
+    "Conversion": {"Dialect/Optim/IR", "Utils", "Runtime"},
     "Pipelines": {"Dialect/Optim/IR", "Dialect/Optim/Transforms",
                   "Transforms", "Conversion", "Utils"},
     "Target": {"Pipelines", "Dialect/Optim/IR", "Dialect/Optim/Transforms",

@@ -84,8 +84,7 @@ static std::string defaultCudaPath() {
   return "/usr/local/cuda";
 }
 
-void optgraph::buildCudaPipeline(OpPassManager &pm,
-                                 const CudaTargetOptions &options) {
+void optgraph::addCudaKernelGeneration(OpPassManager &pm) {
   // optim → fused ops → kernel launches on tensors. No outlining: launches
   // are few per parameter and kernels are shared by shape anyway, and a
   // step in one function lets every result be written in place.
@@ -105,6 +104,10 @@ void optgraph::buildCudaPipeline(OpPassManager &pm,
   // Host code: device buffers, one stream, one synchronization per step.
   pm.addNestedPass<func::FuncOp>(createOptgraphGpuHostLowering());
   pm.addNestedPass<func::FuncOp>(createOptgraphGpuAsyncChain());
+}
+
+void optgraph::addCudaKernelSerialization(OpPassManager &pm,
+                                          const CudaTargetOptions &options) {
 
   // Kernels → NVVM → cubin (ptxas from the CUDA toolkit).
   GpuNVVMAttachTargetOptions target;
@@ -114,6 +117,7 @@ void optgraph::buildCudaPipeline(OpPassManager &pm,
   pm.addPass(createGpuNVVMAttachTarget(target));
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
   kernels.addPass(createSCFToControlFlowPass());
+  kernels.addPass(createOptgraphNvvmIeeeSqrt());
   kernels.addPass(createConvertGpuOpsToNVVMOps());
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createReconcileUnrealizedCastsPass());
@@ -126,6 +130,18 @@ void optgraph::buildCudaPipeline(OpPassManager &pm,
         options.cudaPath.empty() ? defaultCudaPath() : options.cudaPath;
     pm.addPass(createGpuModuleToBinaryPass(binary));
   }
+  addHostToLLVM(pm);
+}
+
+void optgraph::buildCudaPipeline(OpPassManager &pm,
+                                 const CudaTargetOptions &options) {
+  addCudaKernelGeneration(pm);
+  addCudaKernelSerialization(pm, options);
+}
+
+void optgraph::buildGpuEmulationPipeline(OpPassManager &pm) {
+  pm.addPass(createOptgraphGpuToHostEmulation());
+  pm.addPass(createSCFToControlFlowPass());
   addHostToLLVM(pm);
 }
 
@@ -181,4 +197,9 @@ void optgraph::registerPipelines() {
       [](OpPassManager &pm, const CudaPipelineOptions &options) {
         buildCudaPipeline(pm, options.getTargetOptions());
       });
+  PassPipelineRegistration<>(
+      "optgraph-gpu-emulation-pipeline",
+      "Compile a module holding a gpu.module to host code in the LLVM dialect "
+      "for the emulated CUDA driver",
+      [](OpPassManager &pm) { buildGpuEmulationPipeline(pm); });
 }

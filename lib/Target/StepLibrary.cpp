@@ -3,9 +3,11 @@
 #include "optgraph/Target/StepLibrary.h"
 #include "optgraph/Dialect/Optim/IR/OptimOps.h"
 #include "optgraph/Pipelines/Pipelines.h"
+#include "optgraph/Runtime/CudaEmulation.h"
 #include "optgraph/Runtime/FileTransaction.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Pass/PassManager.h"
@@ -359,6 +361,78 @@ struct TemporaryFile {
   }
 };
 
+/// The emulated driver's side-car of the library at `libraryPath`: X.so →
+/// X.emu.so, any other name NAME → NAME.emu.so (CudaEmulation.h).
+std::string optgraph::emulationLibraryPath(StringRef libraryPath) {
+  StringRef stem = libraryPath;
+  stem.consume_back(".so");
+  return (stem + OPTGRAPH_EMU_LIBRARY_SUFFIX).str();
+}
+
+/// Translates `module` (LLVM dialect) to LLVM IR for `machine`, optimized.
+static std::unique_ptr<llvm::Module>
+translateForHost(ModuleOp module, llvm::LLVMContext &llvmContext,
+                 llvm::TargetMachine &machine, StringRef name) {
+  // Argument attributes (names, roles, bufferization hints) have no meaning
+  // in LLVM IR.
+  module.walk([](LLVM::LLVMFuncOp f) {
+    f.setArgAttrsAttr(nullptr);
+    f.setResAttrsAttr(nullptr);
+  });
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  module.getContext()->appendDialectRegistry(registry);
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, llvmContext, name);
+  if (!llvmModule) {
+    emitError(module.getLoc()) << "translation to LLVM IR failed";
+    return nullptr;
+  }
+  llvmModule->setDataLayout(machine.createDataLayout());
+  llvmModule->setTargetTriple(machine.getTargetTriple());
+  return llvmModule;
+}
+
+/// Compiles `module` to an object file and links it into a shared library at
+/// `path` with the system compiler, adding `libraries` to the link.
+static LogicalResult linkSharedLibrary(llvm::Module &module,
+                                       llvm::TargetMachine &machine,
+                                       StringRef path, StringRef driverName,
+                                       ArrayRef<StringRef> libraries,
+                                       Location loc) {
+  optimize(module, machine);
+  TemporaryFile object;
+  {
+    int fd;
+    SmallString<256> objectPath;
+    if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+            "optgraph-step", "o", fd, objectPath))
+      return emitError(loc)
+             << "cannot create a temporary object file: " << ec.message();
+    object.path = std::string(objectPath);
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    llvm::legacy::PassManager codegen;
+    if (machine.addPassesToEmitFile(codegen, os, nullptr,
+                                    llvm::CodeGenFileType::ObjectFile))
+      return emitError(loc) << "the target cannot emit object files";
+    codegen.run(module);
+  }
+  llvm::ErrorOr<std::string> linker = llvm::sys::findProgramByName(driverName);
+  if (!linker)
+    return emitError(loc) << "cannot find the system compiler '" << driverName
+                          << "' to link the shared library";
+  std::string errorMessage;
+  SmallVector<StringRef> args = {*linker, "-shared", "-o", path, object.path};
+  args.append(libraries.begin(), libraries.end());
+  int status = llvm::sys::ExecuteAndWait(*linker, args, std::nullopt, {}, 0, 0,
+                                         &errorMessage);
+  if (status != 0)
+    return emitError(loc) << "linking a shared library failed"
+                          << (errorMessage.empty() ? "" : ": ") << errorMessage;
+  return success();
+}
+
 LogicalResult optgraph::compileStepLibrary(ModuleOp module,
                                            const StepSignature &signature,
                                            StringRef outputPath,
@@ -375,61 +449,57 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
           func, StringAttr::get(ctx, kBodyName), module)))
     return emitError(loc) << "cannot rename the entry function";
   SymbolTable::setSymbolName(func, kBodyName);
+  bool cuda = options.target == StepTarget::Cuda;
+  bool emulation = cuda && options.cuda.emulationLibrary;
 
-  PassManager pm(ctx);
-  if (options.target == StepTarget::Cuda)
-    buildCudaPipeline(pm, options.cuda);
-  else
-    buildCpuPipeline(pm, options.cpu);
-  if (failed(pm.run(module)))
-    return failure();
-  // Argument attributes (names, roles, bufferization hints) have no meaning
-  // in LLVM IR.
-  module.walk([](LLVM::LLVMFuncOp f) {
-    f.setArgAttrsAttr(nullptr);
-    f.setResAttrsAttr(nullptr);
-  });
-
-  DialectRegistry registry;
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  ctx->appendDialectRegistry(registry);
-  llvm::LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> llvmModule =
-      translateModuleToLLVMIR(module, llvmContext, "optgraph_step");
-  if (!llvmModule)
-    return emitError(loc) << "translation to LLVM IR failed";
-  if (failed(addStepABI(*llvmModule, signature, options.target, loc)))
-    return failure();
+  // On CUDA the kernels are cloned for the emulator between generation and
+  // serialization: the side-car runs exactly what ptxas compiles.
+  OwningOpRef<ModuleOp> kernels;
+  {
+    PassManager pm(ctx);
+    if (cuda)
+      addCudaKernelGeneration(pm);
+    else
+      buildCpuPipeline(pm, options.cpu);
+    if (failed(pm.run(module)))
+      return failure();
+  }
+  if (cuda) {
+    if (emulation) {
+      kernels = ModuleOp::create(loc);
+      for (auto gpuModule : module.getOps<gpu::GPUModuleOp>())
+        kernels->push_back(gpuModule->clone());
+      PassManager pm(ctx);
+      buildGpuEmulationPipeline(pm);
+      if (failed(pm.run(*kernels)))
+        return failure();
+    }
+    PassManager pm(ctx);
+    addCudaKernelSerialization(pm, options.cuda);
+    if (failed(pm.run(module)))
+      return failure();
+  }
 
   std::unique_ptr<llvm::TargetMachine> machine =
       createHostTargetMachine(options.hostCpu, loc);
   if (!machine)
     return failure();
-  llvmModule->setDataLayout(machine->createDataLayout());
-  llvmModule->setTargetTriple(machine->getTargetTriple());
-  optimize(*llvmModule, *machine);
-
-  TemporaryFile object;
-  {
-    int fd;
-    SmallString<256> path;
-    if (std::error_code ec =
-            llvm::sys::fs::createTemporaryFile("optgraph-step", "o", fd, path))
-      return emitError(loc)
-             << "cannot create a temporary object file: " << ec.message();
-    object.path = std::string(path);
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    llvm::legacy::PassManager codegen;
-    if (machine->addPassesToEmitFile(codegen, os, nullptr,
-                                     llvm::CodeGenFileType::ObjectFile))
-      return emitError(loc) << "the target cannot emit object files";
-    codegen.run(*llvmModule);
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateForHost(module, llvmContext, *machine, "optgraph_step");
+  if (!llvmModule ||
+      failed(addStepABI(*llvmModule, signature, options.target, loc)))
+    return failure();
+  std::unique_ptr<llvm::Module> kernelModule;
+  if (kernels) {
+    kernelModule = translateForHost(*kernels, llvmContext, *machine,
+                                    "optgraph_step_kernels");
+    if (!kernelModule)
+      return failure();
   }
 
   // The CUDA runtime (C++) is linked in, so that the library needs nothing
   // but the driver on the GPU machine.
-  bool cuda = options.target == StepTarget::Cuda;
   std::string runtimeArchive;
   if (cuda) {
     FailureOr<std::string> archive = findCudaRuntimeArchive(loc);
@@ -437,31 +507,28 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
       return failure();
     runtimeArchive = *archive;
   }
-  StringRef driverName = cuda ? "c++" : "cc";
-  llvm::ErrorOr<std::string> linker = llvm::sys::findProgramByName(driverName);
-  if (!linker)
-    return emitError(loc) << "cannot find the system compiler '" << driverName
-                          << "' to link the shared library";
-  // The library and its manifest appear together or not at all; a failure
-  // leaves whatever was at their paths as it was.
+  // The library, its manifest and its side-car appear together or not at
+  // all; a failure leaves whatever was at their paths as it was.
   runtime::FileTransaction outputs;
   std::string error;
   std::string library = outputs.add(outputPath.str(), error);
   std::string manifest =
       library.empty() ? "" : outputs.add(manifestPath.str(), error);
-  if (manifest.empty())
+  std::string sideCar;
+  if (!manifest.empty() && kernelModule)
+    sideCar = outputs.add(emulationLibraryPath(outputPath), error);
+  if (manifest.empty() || (kernelModule && sideCar.empty()))
     return emitError(loc) << error;
-  std::string errorMessage;
-  SmallVector<StringRef> args = {*linker, "-shared", "-o", library,
-                                 object.path};
+  SmallVector<StringRef> libraries;
   if (cuda)
-    args.append({runtimeArchive, "-ldl"});
-  args.push_back("-lm");
-  int status = llvm::sys::ExecuteAndWait(*linker, args, std::nullopt, {}, 0, 0,
-                                         &errorMessage);
-  if (status != 0)
-    return emitError(loc) << "linking '" << outputPath << "' failed"
-                          << (errorMessage.empty() ? "" : ": ") << errorMessage;
+    libraries.append({runtimeArchive, "-ldl"});
+  libraries.push_back("-lm");
+  if (failed(linkSharedLibrary(*llvmModule, *machine, library,
+                               cuda ? "c++" : "cc", libraries, loc)))
+    return failure();
+  if (kernelModule && failed(linkSharedLibrary(*kernelModule, *machine, sideCar,
+                                               "cc", {"-lm"}, loc)))
+    return failure();
   if (failed(
           writeFile(manifest, renderManifest(signature, options.target), loc)))
     return failure();

@@ -103,6 +103,15 @@ static cl::opt<int, true>
              cl::desc(optLevelHelp),
              cl::location(options.cuda.optLevel), cl::cat(category));
 
+static const std::string emulationHelp = withDefault(
+    "CUDA: also write the kernels as host code for the emulated driver, "
+    "beside the library (X.so: X.emu.so)",
+    options.cuda.emulationLibrary ? "true" : "false");
+static cl::opt<bool, true>
+    emulationLibrary("emulation-library", cl::desc(emulationHelp),
+                     cl::location(options.cuda.emulationLibrary),
+                     cl::cat(category));
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   // libLLVM's own options (hundreds) stay out of --help.

@@ -3,6 +3,7 @@
 #ifndef OPTGRAPH_CONVERSION_PASSES_H
 #define OPTGRAPH_CONVERSION_PASSES_H
 
+#include "optgraph/Conversion/GPUToHostEmulation/GPUToHostEmulation.h"
 #include "optgraph/Conversion/OptimToGPU/OptimToGPU.h"
 #include "optgraph/Conversion/OptimToLinalg/OptimToLinalg.h"
 

@@ -75,4 +75,39 @@ def OptgraphGpuHostLowering
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def OptgraphGpuToHostEmulation
+    : Pass<"optgraph-gpu-to-host-emulation", "::mlir::ModuleOp"> {
+  let summary = "Compile GPU kernels into host functions for the emulated "
+                "CUDA driver";
+  let description = [{
+    Replaces every `gpu.module` of the module by host code that the emulated
+    driver (build/lib/cuda-emu/libcuda.so.1) runs, one call per GPU thread;
+    the contract is include/optgraph/Runtime/CudaEmulation.h. Each kernel
+    `NAME` becomes a private `func.func @NAME` taking its arguments, then its
+    workgroup attributions as memrefs, then the calling thread's
+    `OptgraphEmuThread` pointer: `gpu.thread_id`, `block_id`, `block_dim` and
+    `grid_dim` load from it, and every `gpu.barrier` calls its `barrier`
+    function with a constant site, distinct per barrier op. GPU address
+    spaces are dropped. For each kernel a public wrapper
+    `NAME__emu(kernelParams, shared, thread)` unpacks cuLaunchKernel's
+    parameters in `gpu-to-llvm`'s order (a memref is allocated pointer,
+    aligned pointer, offset, sizes, strides), carves the workgroup
+    attributions out of `shared` (16-byte aligned) and calls the kernel; an
+    `NAME__emu_info` constant gives the known block size, the barrier-site
+    count, the workgroup bytes and each parameter's size. Globals of the GPU
+    module (cosine tables) move to the module.
+
+    The kernels may use arith, math, memref (integer atomics included),
+    scf, cf, index, ub and vector ops; any other op (NVVM, inline assembly,
+    warp collectives, float atomics, private attributions, device functions)
+    fails the pass with an error naming it. Run on a module holding the GPU
+    module alone: clone it out before `nvvm-attach-target`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::LLVM::LLVMDialect"
+  ];
+}
+
 #endif // OPTGRAPH_CONVERSION_PASSES_TD

@@ -39,6 +39,9 @@ struct CudaTargetOptions {
   /// Serialize the kernels to cubins with ptxas; false keeps them in the
   /// NVVM dialect (no toolkit needed).
   bool serialize = true;
+  /// Step libraries only: also write the kernels as host code, the side-car
+  /// X.emu.so that the emulated driver (build/lib/cuda-emu) runs.
+  bool emulationLibrary = true;
 };
 
 /// `optgraph-cpu-pipeline{...}`: CpuTargetOptions as pipeline options.
@@ -89,6 +92,17 @@ void buildCpuPipeline(mlir::OpPassManager &pm,
 /// that calls the mgpu* runtime (lib/Runtime/CudaRuntime).
 void buildCudaPipeline(mlir::OpPassManager &pm,
                        const CudaTargetOptions &options);
+
+/// The two halves of buildCudaPipeline: optim → kernels in a gpu.module and
+/// host code on device buffers; then the kernels → cubins and everything →
+/// the LLVM dialect. Between them, the gpu.module is what the emulator runs.
+void addCudaKernelGeneration(mlir::OpPassManager &pm);
+void addCudaKernelSerialization(mlir::OpPassManager &pm,
+                                const CudaTargetOptions &options);
+
+/// A module holding a gpu.module (cloned out between the two halves above)
+/// → host functions for the emulated CUDA driver, in the LLVM dialect.
+void buildGpuEmulationPipeline(mlir::OpPassManager &pm);
 
 /// One-shot bufferization with results as out-parameters, then
 /// deallocation; shared by both pipelines. `unknownTypeConversion` is the

@@ -62,6 +62,10 @@ struct StepLibraryOptions {
   CudaTargetOptions cuda;
 };
 
+/// Where the library at `libraryPath` keeps its kernels for the emulated
+/// CUDA driver: X.so → X.emu.so.
+std::string emulationLibraryPath(llvm::StringRef libraryPath);
+
 /// Lowers the step with the target's pipeline and writes a shared library to
 /// `outputPath` and its manifest to `manifestPath`, through temporary files
 /// renamed at the end: on failure neither path is touched.

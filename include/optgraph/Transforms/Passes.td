@@ -61,4 +61,18 @@ def OptgraphCopyRepeatedResults
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def OptgraphNvvmIeeeSqrt
+    : Pass<"optgraph-nvvm-ieee-sqrt", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Make every f32 math.sqrt of a GPU module PTX's sqrt.rn.f32";
+  let description = [{
+    `convert-gpu-to-nvvm` sends `math.sqrt` to libdevice's `__nv_sqrtf`,
+    which rounds approximately unless a reflect flag says otherwise, and
+    rejects `llvm.intr.sqrt`. This pass replaces each f32 `math.sqrt` by the
+    correctly rounded `sqrt.rn.f32` (CUDA's default) as inline PTX, just
+    before the NVVM lowering; kernels themselves stay portable, so the host
+    emulation runs the same `math.sqrt`.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // OPTGRAPH_TRANSFORMS_PASSES_TD

@@ -64,7 +64,7 @@
 // The moment update gathers from S and finds each slice's old position.
 // CHECK-LABEL: gpu.func @adam_96x8_gather_96x40_r_rotate
 // CHECK: scf.for
-// CHECK: llvm.inline_asm "sqrt.rn.f32 $0, $1;"
+// CHECK: math.sqrt %{{.*}} : f32
 
 // CHECK-LABEL: gpu.func @project_96x40_r8_r_dct3
 // CHECK-SAME: %[[OUT:[^:]*]]: memref<96x8xf32>) workgroup
