@@ -250,6 +250,13 @@ bool validRange(Emulator &e, uint64_t address, size_t bytes) {
   return a && !a->freeQueued;
 }
 
+/// At execution: the memory is still allocated (a free queued after the
+/// operation has not run yet).
+bool liveRange(Emulator &e, uint64_t address, size_t bytes) {
+  return isDevice(address) ? findRange(e, address, bytes) != nullptr
+                           : address != 0;
+}
+
 CUstream_st *streamById(Emulator &e, uint64_t id) {
   auto it = e.streams.find(id);
   return it == e.streams.end() ? nullptr : it->second;
@@ -329,8 +336,8 @@ void execute(Emulator &e, Op &op) {
   }
   case Op::Copy:
     // Checked again: memory may have been freed since it was queued.
-    if (!validRange(e, op.destination, op.bytes) ||
-        !validRange(e, op.source, op.bytes)) {
+    if (!liveRange(e, op.destination, op.bytes) ||
+        !liveRange(e, op.source, op.bytes)) {
       report("cuMemcpyAsync of %s bytes touches freed device memory "
              "(illegal address)",
              std::to_string(op.bytes));
@@ -340,7 +347,7 @@ void execute(Emulator &e, Op &op) {
     std::memmove(hostOf(op.destination), hostOf(op.source), op.bytes);
     return;
   case Op::Memset: {
-    if (!validRange(e, op.destination, op.bytes * op.width)) {
+    if (!liveRange(e, op.destination, op.bytes * op.width)) {
       report("cuMemsetD%sAsync touches freed device memory (illegal address)",
              std::to_string(op.width * 8));
       lose(e, kIllegalAddress);

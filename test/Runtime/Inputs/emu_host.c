@@ -198,11 +198,17 @@ static int scenario(const char *name) {
     OK(cuMemcpyDtoH_v2(host, out, sizeof host));
     printf("copied after the wait: out[0] = %g, out[%d] = %g\n", host[0], N - 1,
            host[N - 1]);
-    /* A queued free is not done before the stream runs. */
+    /* A queued free waits for the work queued before it. */
     CUdeviceptr temp = 0;
-    OK(cuMemAllocAsync(&temp, 64, other));
+    OK(cuMemAllocAsync(&temp, N * sizeof(float), other));
+    SHOW(cuMemsetD32Async(temp, 0x40a00000u /* 5.0f */, N, other));
+    SHOW(cuMemcpyAsync(out, temp, N * sizeof(float), other));
     SHOW(cuMemFreeAsync(temp, other));
     SHOW(cuMemFreeAsync(temp, other));
+    SHOW(cuStreamSynchronize(other));
+    OK(cuMemcpyDtoH_v2(host, out, sizeof host));
+    printf("copied before the free: out[0] = %g, out[%d] = %g\n", host[0],
+           N - 1, host[N - 1]);
     SHOW(cuStreamDestroy_v2(other));
     OK(cuEventDestroy_v2(event));
     tearDown();
@@ -239,6 +245,13 @@ static int scenario(const char *name) {
     CUdeviceptr more = 0;
     SHOW(cuMemAlloc_v2(&more, 16));
     SHOW(cuLaunchKernel(add, 1, 1, 1, 64, 1, 1, 0, stream, params, NULL));
+    tearDown();
+    return 0;
+  }
+  if (!strcmp(name, "late-barrier")) {
+    setUp();
+    SHOW(launch("late_barrier", 1, 8));
+    SHOW(cuStreamSynchronize(stream));
     tearDown();
     return 0;
   }

@@ -9,7 +9,9 @@
 
 #include "optgraph/Runtime/CudaEmulation.h"
 
-#include <string.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -70,6 +72,23 @@ EXPORT void early_exit__emu(void **params, char *shared, OptgraphEmuThread *t) {
   t->barrier(t, 0);
 }
 EXPORT const int64_t early_exit__emu_info[] = {
+    kEmuInfoVersion, 0, 0, 0, 1, 0, 4, 8, 8, 8, 8};
+
+/* Thread 0 returns at once; as OS threads, the others reach the barrier
+ * 20 ms after it has gone: only the barrier counts tell. */
+static atomic_int gone;
+EXPORT void late_barrier__emu(void **params, char *shared,
+                              OptgraphEmuThread *t) {
+  if (t->threadId[0] == 0) {
+    atomic_store(&gone, 1);
+    return;
+  }
+  while (!atomic_load(&gone))
+    sched_yield();
+  usleep(20000);
+  t->barrier(t, 0);
+}
+EXPORT const int64_t late_barrier__emu_info[] = {
     kEmuInfoVersion, 0, 0, 0, 1, 0, 4, 8, 8, 8, 8};
 
 /* Reads 100 elements past the end of `a` (the removed clamp). */
