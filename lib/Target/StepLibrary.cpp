@@ -10,6 +10,8 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -433,6 +435,39 @@ static LogicalResult linkSharedLibrary(llvm::Module &module,
   return success();
 }
 
+/// --emit-kernels and --kernels: prints the generated gpu.module to
+/// `emitted`, and replaces it by the one of a file.
+static LogicalResult exchangeKernels(ModuleOp module,
+                                     const StepLibraryOptions &options,
+                                     std::string &emitted) {
+  auto generated = llvm::to_vector(module.getOps<gpu::GPUModuleOp>());
+  if (!options.emitKernelsPath.empty()) {
+    llvm::raw_string_ostream os(emitted);
+    for (gpu::GPUModuleOp gpuModule : generated)
+      os << gpuModule << "\n";
+  }
+  if (options.kernelsPath.empty())
+    return success();
+  OwningOpRef<ModuleOp> file =
+      parseSourceFile<ModuleOp>(options.kernelsPath, module.getContext());
+  if (!file)
+    return failure();
+  auto replacements = llvm::to_vector(file->getOps<gpu::GPUModuleOp>());
+  if (replacements.empty())
+    return emitError(file->getLoc())
+           << "'" << options.kernelsPath << "' holds no gpu.module";
+  for (gpu::GPUModuleOp gpuModule : generated)
+    gpuModule.erase();
+  for (gpu::GPUModuleOp gpuModule : replacements)
+    module.push_back(gpuModule->clone());
+  // The host code launches kernels by name and argument list.
+  if (failed(verify(module)))
+    return emitError(file->getLoc())
+           << "the kernels of '" << options.kernelsPath
+           << "' do not match the launches of the step";
+  return success();
+}
+
 LogicalResult optgraph::compileStepLibrary(ModuleOp module,
                                            const StepSignature &signature,
                                            StringRef outputPath,
@@ -455,6 +490,7 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
   // On CUDA the kernels are cloned for the emulator between generation and
   // serialization: the side-car runs exactly what ptxas compiles.
   OwningOpRef<ModuleOp> kernels;
+  std::string emittedKernels;
   {
     PassManager pm(ctx);
     if (cuda)
@@ -465,6 +501,8 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
       return failure();
   }
   if (cuda) {
+    if (failed(exchangeKernels(module, options, emittedKernels)))
+      return failure();
     if (emulation) {
       kernels = ModuleOp::create(loc);
       for (auto gpuModule : module.getOps<gpu::GPUModuleOp>())
@@ -517,7 +555,11 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
   std::string sideCar;
   if (!manifest.empty() && kernelModule)
     sideCar = outputs.add(emulationLibraryPath(outputPath), error);
-  if (manifest.empty() || (kernelModule && sideCar.empty()))
+  std::string kernelsFile;
+  if (!options.emitKernelsPath.empty() && !manifest.empty())
+    kernelsFile = outputs.add(options.emitKernelsPath, error);
+  if (manifest.empty() || (kernelModule && sideCar.empty()) ||
+      (!options.emitKernelsPath.empty() && kernelsFile.empty()))
     return emitError(loc) << error;
   SmallVector<StringRef> libraries;
   if (cuda)
@@ -529,8 +571,10 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
   if (kernelModule && failed(linkSharedLibrary(*kernelModule, *machine, sideCar,
                                                "cc", {"-lm"}, loc)))
     return failure();
-  if (failed(
-          writeFile(manifest, renderManifest(signature, options.target), loc)))
+  if (failed(writeFile(manifest, renderManifest(signature, options.target),
+                       loc)) ||
+      (!kernelsFile.empty() &&
+       failed(writeFile(kernelsFile, emittedKernels, loc))))
     return failure();
   if (!outputs.commit(error))
     return emitError(loc) << error;

@@ -198,11 +198,18 @@ def main():
     except stepgen.SpecError as e:
         print(f"optgraph.check: error: {args.spec}: {e}", file=sys.stderr)
         return 1
-    if args.compile_only:
-        compile_step(spec, args.work, args.target, args.summary)
-        return 0
-    ok = run(spec, args.work, args.steps, args.seed, args.tol, args.update_tol,
-             args.summary, args.target, args.library)
+    try:
+        if args.compile_only:
+            compile_step(spec, args.work, args.target, args.summary)
+            return 0
+        ok = run(spec, args.work, args.steps, args.seed, args.tol,
+                 args.update_tol, args.summary, args.target, args.library)
+    except subprocess.CalledProcessError as e:
+        # The tool has printed its diagnostic; say which command failed.
+        tool_name = os.path.basename(e.cmd[0])
+        print(f"optgraph.check: error: {tool_name} failed (exit status "
+              f"{e.returncode}): {' '.join(e.cmd)}", file=sys.stderr)
+        return 1
     print("PASS" if ok else "FAILED")
     return 0 if ok else 1
 

@@ -57,11 +57,13 @@ static const std::string targetHelp =
     withDefault("Target", options.target == StepTarget::Cpu ? "cpu" : "cuda");
 static const std::string hostCpuHelp = withDefault(
     "Host CPU to compile for: 'native' or an LLVM CPU name", options.hostCpu);
-static const std::string tileHelp = withDefault(
-    "CPU: tile sizes M,N,K of the vectorized matmuls",
-    llvm::join(llvm::map_range(options.cpu.matmulTileSizes,
-                               [](int64_t size) { return std::to_string(size); }),
-               ","));
+static const std::string tileHelp =
+    withDefault("CPU: tile sizes M,N,K of the vectorized matmuls",
+                llvm::join(llvm::map_range(options.cpu.matmulTileSizes,
+                                           [](int64_t size) {
+                                             return std::to_string(size);
+                                           }),
+                           ","));
 static const std::string chipHelp =
     withDefault("CUDA: GPU architecture of the kernels", options.cuda.chip);
 static const std::string ptxHelp =
@@ -70,38 +72,35 @@ static const std::string ptxHelp =
 static const std::string optLevelHelp =
     withDefault("CUDA: optimization level of the kernels",
                 std::to_string(options.cuda.optLevel));
-static cl::opt<StepTarget, true> target(
-    "target", cl::desc(targetHelp), cl::location(options.target),
-    cl::values(clEnumValN(StepTarget::Cpu, "cpu", "the host CPU"),
-               clEnumValN(StepTarget::Cuda, "cuda",
-                          "NVIDIA GPUs through the CUDA driver")),
-    cl::cat(category));
-static cl::opt<std::string, true>
-    hostCpu("cpu", cl::desc(hostCpuHelp),
-            cl::location(options.hostCpu), cl::cat(category));
+static cl::opt<StepTarget, true>
+    target("target", cl::desc(targetHelp), cl::location(options.target),
+           cl::values(clEnumValN(StepTarget::Cpu, "cpu", "the host CPU"),
+                      clEnumValN(StepTarget::Cuda, "cuda",
+                                 "NVIDIA GPUs through the CUDA driver")),
+           cl::cat(category));
+static cl::opt<std::string, true> hostCpu("cpu", cl::desc(hostCpuHelp),
+                                          cl::location(options.hostCpu),
+                                          cl::cat(category));
 static cl::opt<bool, true>
     vectorize("vectorize", cl::desc("CPU: tile and vectorize the matmuls"),
               cl::location(options.cpu.vectorize), cl::cat(category));
-static cl::list<int64_t>
-    matmulTileSizes("matmul-tile-sizes",
-                    cl::desc(tileHelp),
-                    cl::CommaSeparated, cl::cat(category));
+static cl::list<int64_t> matmulTileSizes("matmul-tile-sizes",
+                                         cl::desc(tileHelp), cl::CommaSeparated,
+                                         cl::cat(category));
+static cl::opt<std::string, true> chip("chip", cl::desc(chipHelp),
+                                       cl::location(options.cuda.chip),
+                                       cl::cat(category));
 static cl::opt<std::string, true>
-    chip("chip", cl::desc(chipHelp),
-         cl::location(options.cuda.chip), cl::cat(category));
-static cl::opt<std::string, true> ptxFeatures(
-    "ptx-features",
-    cl::desc(ptxHelp),
-    cl::location(options.cuda.ptxFeatures), cl::cat(category));
+    ptxFeatures("ptx-features", cl::desc(ptxHelp),
+                cl::location(options.cuda.ptxFeatures), cl::cat(category));
 static cl::opt<std::string, true>
     cudaPath("cuda-path",
              cl::desc("CUDA: toolkit with ptxas and libdevice (default: "
                       "$CUDA_ROOT, $CUDA_HOME, $CUDA_PATH or /usr/local/cuda)"),
              cl::location(options.cuda.cudaPath), cl::cat(category));
-static cl::opt<int, true>
-    optLevel("opt-level",
-             cl::desc(optLevelHelp),
-             cl::location(options.cuda.optLevel), cl::cat(category));
+static cl::opt<int, true> optLevel("opt-level", cl::desc(optLevelHelp),
+                                   cl::location(options.cuda.optLevel),
+                                   cl::cat(category));
 
 static const std::string emulationHelp = withDefault(
     "CUDA: also write the kernels as host code for the emulated driver, "
@@ -111,6 +110,19 @@ static cl::opt<bool, true>
     emulationLibrary("emulation-library", cl::desc(emulationHelp),
                      cl::location(options.cuda.emulationLibrary),
                      cl::cat(category));
+
+static cl::opt<std::string, true> emitKernels(
+    "emit-kernels",
+    cl::desc("CUDA: also write the generated GPU module (the kernels ptxas "
+             "and the emulator compile) to this file"),
+    cl::value_desc("kernels.mlir"), cl::location(options.emitKernelsPath),
+    cl::cat(category));
+static cl::opt<std::string, true> kernels(
+    "kernels",
+    cl::desc("CUDA: compile the GPU module of this file instead of the "
+             "generated one (e.g. one written by --emit-kernels, edited)"),
+    cl::value_desc("kernels.mlir"), cl::location(options.kernelsPath),
+    cl::cat(category));
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
@@ -127,6 +139,12 @@ int main(int argc, char **argv) {
   // function or kernel module) helps compiler engineers, not users.
   context.printOpOnDiagnostic(false);
 
+  if (options.target != StepTarget::Cuda &&
+      (!options.kernelsPath.empty() || !options.emitKernelsPath.empty())) {
+    llvm::errs() << "optgraph-compile: error: --kernels and --emit-kernels "
+                    "need --target=cuda\n";
+    return 1;
+  }
   if (!matmulTileSizes.empty()) {
     if (matmulTileSizes.size() != 3 ||
         llvm::any_of(matmulTileSizes, [](int64_t size) { return size < 1; })) {

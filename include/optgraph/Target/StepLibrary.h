@@ -60,6 +60,12 @@ struct StepLibraryOptions {
   std::string hostCpu = "native";
   CpuTargetOptions cpu;
   CudaTargetOptions cuda;
+  /// CUDA: write the generated gpu.module (what ptxas and the emulator
+  /// compile) to this file; empty: don't.
+  std::string emitKernelsPath;
+  /// CUDA: compile the gpu.module of this file instead of the generated one
+  /// (a hand-edited kernel); it must define every kernel the step launches.
+  std::string kernelsPath;
 };
 
 /// Where the library at `libraryPath` keeps its kernels for the emulated
