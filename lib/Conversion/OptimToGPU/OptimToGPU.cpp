@@ -82,10 +82,9 @@ SmallVector<Value> adamScalarsOf(OpBuilder &b, OpTy op) {
       op.getBeta2().convertToDouble(), op.getEps().convertToDouble());
 }
 
+/// The pass has checked that every basis comes from an optim.dct_basis.
 BasisKind basisKindOf(Value basis) {
-  if (auto op = basis.getDefiningOp<DctBasisOp>())
-    return op.getKind();
-  return BasisKind::dct3;
+  return basis.getDefiningOp<DctBasisOp>().getKind();
 }
 
 const char *sideName(Side side) { return side == Side::right ? "r" : "l"; }

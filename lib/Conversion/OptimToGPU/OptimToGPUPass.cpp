@@ -33,6 +33,15 @@ std::optional<int64_t> basisSizeOf(Operation *op) {
       .Default([](Operation *) { return std::nullopt; });
 }
 
+/// The operand number of the basis of an op with one.
+unsigned basisOperandIndex(Operation *op) {
+  return llvm::TypeSwitch<Operation *, unsigned>(op)
+      .Case<ProjectSelectOp, ProjectOp, ProjectBackApplyOp, ProjectBackOp>(
+          [](auto projection) {
+            return projection.getBasisMutable().getOperandNumber();
+          });
+}
+
 /// Ops that -optim-decompose and -optim-fuse turn into ones with a lowering.
 bool needsDecomposeAndFuse(Operation *op) {
   return isa<LowRankAdamWOp, SelectOp, GatherOp, RotateOp, ProjectBackOp,
@@ -45,16 +54,28 @@ struct ConvertOptimToGPUPass
     ModuleOp module = getOperation();
     // The kernels' phase arithmetic k·(2j+1) mod 4N is 32-bit and the
     // cosine table a global of 4N floats: check N on every op with a basis.
-    WalkResult tooLarge = module.walk([](Operation *op) {
+    // Kernels never read the basis operand: they generate the entries of
+    // the optim.dct_basis that defines it, so any other basis is an error,
+    // not a silent DCT.
+    WalkResult unsupported = module.walk([](Operation *op) {
       std::optional<int64_t> size = basisSizeOf(op);
-      if (!size || *size <= gpukernels::kMaxBasisSize)
+      if (!size)
         return WalkResult::advance();
-      op->emitOpError("basis of size ")
-          << *size << " exceeds the " << gpukernels::kMaxBasisSize
-          << " that the GPU kernels support";
-      return WalkResult::interrupt();
+      if (*size > gpukernels::kMaxBasisSize) {
+        op->emitOpError("basis of size ")
+            << *size << " exceeds the " << gpukernels::kMaxBasisSize
+            << " that the GPU kernels support";
+        return WalkResult::interrupt();
+      }
+      if (!isa<DctBasisOp>(op) &&
+          !op->getOperand(basisOperandIndex(op)).getDefiningOp<DctBasisOp>()) {
+        op->emitOpError("needs its basis from optim.dct_basis: the GPU "
+                        "kernels generate DCT bases and cannot read one");
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
     });
-    if (tooLarge.wasInterrupted())
+    if (unsupported.wasInterrupted())
       return signalPassFailure();
     KernelLibrary library(module);
     RewritePatternSet patterns(&getContext());

@@ -24,3 +24,21 @@ func.func @huge_basis_operand(%g: tensor<8x40000xf32>, %q: tensor<40000x40000xf3
   %p, %idx = optim.project_select %g, %q right norm l2 : tensor<8x40000xf32>, tensor<40000x40000xf32> -> tensor<8x40000xf32>, tensor<8xi64>
   return %p : tensor<8x40000xf32>
 }
+
+// -----
+
+// The kernels generate DCT bases: a basis from anywhere else is rejected,
+// not replaced by a DCT.
+func.func @basis_argument(%g: tensor<96x40xf32>, %q: tensor<40x40xf32>) -> tensor<96x40xf32> {
+  // expected-error @+1 {{'optim.project_select' op needs its basis from optim.dct_basis: the GPU kernels generate DCT bases and cannot read one}}
+  %p, %idx = optim.project_select %g, %q right norm l2 : tensor<96x40xf32>, tensor<40x40xf32> -> tensor<96x40xf32>, tensor<8xi64>
+  return %p : tensor<96x40xf32>
+}
+
+// -----
+
+func.func @project_basis_argument(%g: tensor<96x40xf32>, %q: tensor<40x40xf32>, %idx: tensor<8xi64>) -> tensor<96x8xf32> {
+  // expected-error @+1 {{'optim.project' op needs its basis from optim.dct_basis}}
+  %p = optim.project %g, %q[%idx : tensor<8xi64>] right : tensor<96x40xf32>, tensor<40x40xf32> -> tensor<96x8xf32>
+  return %p : tensor<96x8xf32>
+}
