@@ -7,8 +7,10 @@
 // clear message instead of a missing-symbol error or a crash.
 //
 // Errors: the first failure of a step is recorded and every later call of
-// that step does nothing; `optgraph_cuda_end_step` reports it. A failure to
-// load the kernels (at library load time) is sticky: every step reports it.
+// that step starts no new work, but frees and synchronizations still run, so
+// a failed step leaks nothing and returns only once its queued work is done;
+// `optgraph_cuda_end_step` reports the first failure. A failure to load the
+// kernels (at library load time) is sticky: every step reports it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -310,12 +312,12 @@ extern "C" void *mgpuStreamCreate() {
   return new Handle{Handle::Stream, stream, nullptr};
 }
 
+// Synchronizes even after an error: the step must not return while work it
+// queued still writes the caller's tensors.
 extern "C" void mgpuStreamSynchronize(void *stream) {
-  if (Handle *handle = asHandle(stream, "stream")) {
-    if (!failed())
-      check(state().api.streamSynchronize(handle->stream),
-            "cuStreamSynchronize (a kernel or copy of this step failed)");
-  }
+  if (Handle *handle = asHandle(stream, "stream"))
+    check(state().api.streamSynchronize(handle->stream),
+          "cuStreamSynchronize (a kernel or copy of this step failed)");
 }
 
 extern "C" void mgpuStreamDestroy(void *stream) {
@@ -355,10 +357,11 @@ extern "C" void mgpuEventRecord(void *event, void *stream) {
     check(state().api.eventRecord(signal->event, cuStream), "cuEventRecord");
 }
 
-// The lowering calls these on stream handles too (see Handle).
+// The lowering calls these on stream handles too (see Handle). Like
+// mgpuStreamSynchronize, it synchronizes even after an error.
 extern "C" void mgpuEventSynchronize(void *event) {
   Handle *handle = asHandle(event, "event");
-  if (!handle || failed())
+  if (!handle)
     return;
   if (handle->kind == Handle::Stream)
     check(state().api.streamSynchronize(handle->stream),
@@ -395,14 +398,19 @@ extern "C" void *mgpuMemAlloc(uint64_t size, void *stream, bool hostShared) {
   return reinterpret_cast<void *>(pointer);
 }
 
+// Frees even after an error, or every failed step would leak its
+// temporaries. Not on a bad handle: the NULL stream would free the memory
+// before the step's queued work is done with it.
 extern "C" void mgpuMemFree(void *pointer, void *stream) {
-  if (!pointer || failed())
+  if (!pointer)
     return;
-  CUstream cuStream = streamOf(stream);
-  if (!failed())
-    check(state().api.memFreeAsync(reinterpret_cast<CUdeviceptr>(pointer),
-                                   cuStream),
-          "cuMemFreeAsync");
+  Handle *handle = asHandle(stream, "stream");
+  if (!handle)
+    return;
+  CUstream cuStream = handle->kind == Handle::Stream ? handle->stream : nullptr;
+  check(state().api.memFreeAsync(reinterpret_cast<CUdeviceptr>(pointer),
+                                 cuStream),
+        "cuMemFreeAsync");
 }
 
 extern "C" void mgpuMemcpy(void *destination, void *source, size_t size,
