@@ -42,3 +42,14 @@ func.func @project_basis_argument(%g: tensor<96x40xf32>, %q: tensor<40x40xf32>, 
   %p = optim.project %g, %q[%idx : tensor<8xi64>] right : tensor<96x40xf32>, tensor<40x40xf32> -> tensor<96x8xf32>
   return %p : tensor<96x8xf32>
 }
+
+// -----
+
+// More than 65535 row tiles of a right-side projection: gridDim.y would be
+// illegal on every GPU, so compilation stops (EMULATOR.md A6).
+func.func @too_many_row_tiles(%g: tensor<4194400x8xf32>) -> tensor<4194400x8xf32> {
+  %q = optim.dct_basis dct3 : tensor<8x8xf32>
+  // expected-error @+1 {{'optim.launch' op grid (1, 65538, 1) is outside CUDA's 1..(2147483647, 65535, 65535)}}
+  %p, %idx = optim.project_select %g, %q right norm l1 : tensor<4194400x8xf32>, tensor<8x8xf32> -> tensor<4194400x8xf32>, tensor<2xi64>
+  return %p : tensor<4194400x8xf32>
+}
