@@ -41,6 +41,7 @@ if shutil.which("nvidia-smi") and os.system("nvidia-smi -L > /dev/null 2>&1") ==
 # ptxas from the CUDA toolkit turns kernels into cubins: every CUDA test that
 # compiles runs wherever it is, GPU or not.
 cuda_root = os.environ.get("CUDA_ROOT", "/usr/local/cuda")
+config.substitutions.append(("%cuda_root", cuda_root))
 if shutil.which("ptxas") or os.path.exists(os.path.join(cuda_root, "bin", "ptxas")):
     config.available_features.add("ptxas")
     llvm_config.with_environment("PATH", os.path.join(cuda_root, "bin"),
