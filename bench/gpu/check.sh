@@ -37,6 +37,9 @@ run)
   log=${log:-$artifacts/gpu-check.log}
   {
     nvidia-smi -L
+    # The fatbins hold an sm_90 cubin and PTX 8.0 (JIT for drivers from
+    # CUDA 12.0 on); the driver version says which one loads.
+    nvidia-smi --query-gpu=driver_version,compute_cap --format=csv
     status=0
     for c in $cases; do
       echo "== $c"
