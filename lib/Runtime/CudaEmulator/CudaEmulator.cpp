@@ -131,6 +131,7 @@ namespace {
 /// Work queued on a stream.
 struct Op {
   enum Kind { LaunchKernel, Copy, Memset, Free, Record, Wait } kind;
+  explicit Op(Kind kind) : kind(kind) {}
   std::unique_ptr<Launch> launch;
   uint64_t destination = 0, source = 0; // Copy, Memset, Free
   size_t bytes = 0;                     // Copy; Memset: element count
