@@ -70,7 +70,9 @@ def OptgraphGpuHostLowering
     such buffers become `gpu.alloc`, `gpu.dealloc` and `gpu.memcpy`, and
     `optim.launch` on buffers becomes `gpu.launch_func`. Bufferization's own
     bookkeeping (index and i1 lists that the host reads) stays in host
-    memory. The pass fails if host code would load or store a device buffer.
+    memory. The pass fails if host code would load or store a device buffer:
+    one it allocates, or a tensor argument of the step (all but 0-d ones,
+    which stay in host memory), or a view of either.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }

@@ -4,11 +4,12 @@
 #include "optgraph/Dialect/Optim/IR/OptimOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace optgraph {
 #define GEN_PASS_DEF_OPTGRAPHGPUHOSTLOWERING
@@ -27,6 +28,22 @@ bool isDeviceData(Type type) {
     return false;
   Type element = memref.getElementType();
   return element.isF32() || element.isInteger(64);
+}
+
+/// Device memory: a gpu.alloc buffer, or a step argument holding tensor data
+/// (the manifest puts every tensor but the 0-d host scalars on the device),
+/// or a view of either.
+bool isDeviceMemory(Value memref) {
+  while (auto view = memref.getDefiningOp<ViewLikeOpInterface>())
+    memref = view.getViewSource();
+  if (memref.getDefiningOp<gpu::AllocOp>())
+    return true;
+  auto argument = dyn_cast<BlockArgument>(memref);
+  if (!argument || !isDeviceData(argument.getType()) ||
+      !isa<FunctionOpInterface>(argument.getOwner()->getParentOp()) ||
+      !argument.getOwner()->isEntryBlock())
+    return false;
+  return cast<BaseMemRefType>(argument.getType()).getRank() > 0;
 }
 
 struct OptgraphGpuHostLoweringPass
@@ -81,7 +98,7 @@ struct OptgraphGpuHostLoweringPass
         memref = load.getMemref();
       else if (auto store = dyn_cast<memref::StoreOp>(op))
         memref = store.getMemref();
-      if (!memref || !memref.getDefiningOp<gpu::AllocOp>())
+      if (!memref || !isDeviceMemory(memref))
         return WalkResult::advance();
       op->emitOpError("reads or writes a device buffer on the host");
       return WalkResult::interrupt();

@@ -152,3 +152,16 @@ func.func @store_device_buffer(%refresh: i1, %i: i64) {
   memref.dealloc %idx : memref<4xi64>
   return
 }
+
+// -----
+
+// The step's tensor arguments are device memory too (EMULATOR.md A10), also
+// through a view; its 0-d scalars (the step count) live on the host.
+func.func @load_device_argument(%w: memref<8x4xf32>, %step: memref<i64>) -> (f32, i64) {
+  %c0 = arith.constant 0 : index
+  %t = memref.load %step[] : memref<i64>
+  %flat = memref.collapse_shape %w [[0, 1]] : memref<8x4xf32> into memref<32xf32>
+  // expected-error @+1 {{'memref.load' op reads or writes a device buffer on the host}}
+  %e = memref.load %flat[%c0] : memref<32xf32>
+  return %e, %t : f32, i64
+}
