@@ -180,6 +180,7 @@ struct Emulator {
 
   std::map<uintptr_t, Allocation> allocations; // by host address
   std::map<uint64_t, CUstream_st *> streams;   // by id
+  std::set<CUstream_st *> liveStreams;         // the same, for handle checks
   uint64_t nextStream = 1;
   std::set<CUevent_st *> events;
   std::set<CUmod_st *> modules;
@@ -263,8 +264,10 @@ CUstream_st *streamById(Emulator &e, uint64_t id) {
   return it == e.streams.end() ? nullptr : it->second;
 }
 
+/// Handles are looked up, never dereferenced first: a stale or foreign
+/// handle is an error, not a crash.
 bool validStream(Emulator &e, CUstream stream) {
-  return !stream || (stream->id && streamById(e, stream->id) == stream);
+  return !stream || e.liveStreams.count(stream);
 }
 
 bool validPool(Emulator &e, CUmemoryPool pool) {
@@ -642,8 +645,9 @@ OPTGRAPH_EMU_EXPORT CUresult cuModuleUnload(CUmodule module) {
   ENTER();
   if (!e.modules.count(module))
     return kInvalidHandle;
-  // Queued launches of its kernels must not run any more; the side-car
-  // stays mapped (dlclose at exit races with other destructors).
+  // Its kernels' queued launches run first (they point at its functions);
+  // the side-car stays mapped (dlclose at exit races with destructors).
+  runAll(e);
   for (auto &entry : module->functions)
     e.functions.erase(entry.second.get());
   e.modules.erase(module);
@@ -797,6 +801,7 @@ OPTGRAPH_EMU_EXPORT CUresult cuStreamCreate(CUstream *stream, unsigned flags) {
   s->id = e.nextStream++;
   s->flags = flags;
   e.streams[s->id] = s;
+  e.liveStreams.insert(s);
   ++e.stats.streamsCreated;
   *stream = s;
   return kSuccess;
@@ -821,6 +826,7 @@ OPTGRAPH_EMU_EXPORT CUresult cuStreamDestroy_v2(CUstream stream) {
   // A GPU finishes a destroyed stream's work; so does the emulator, now.
   runStream(e, *stream, stream->enqueued);
   e.streams.erase(stream->id);
+  e.liveStreams.erase(stream);
   ++e.stats.streamsDestroyed;
   delete stream;
   return e.sticky;

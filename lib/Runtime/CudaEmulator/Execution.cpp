@@ -422,7 +422,8 @@ bool optgraph::cudaemu::runKernel(const Launch &launch, bool osThreads,
   for (size_t offset : launch.offsets)
     params.push_back(const_cast<uint64_t *>(launch.values.data() + offset));
   size_t sharedBytes = size_t(info[kEmuInfoSharedBytes]) + launch.dynamicShared;
-  size_t sharedAlloc = (sharedBytes + 15) / 16 * 16 + 16;
+  // The exact size (at least 1 byte), so that ASan sees any overflow.
+  size_t sharedAlloc = sharedBytes ? sharedBytes : 1;
   size_t perBlock = size_t(launch.block[0]) * launch.block[1] * launch.block[2];
   bool barriers = info[kEmuInfoBarrierSites] > 0;
   auto barrierFn = osThreads  ? threadBarrier
@@ -442,7 +443,10 @@ bool optgraph::cudaemu::runKernel(const Launch &launch, bool osThreads,
         b.id[2] = int32_t(z);
         // Fresh per block, and malloc'ed so that ASan sees overflows. 0xFF
         // bytes read as NaN, as uninitialized memory should not go unseen.
-        b.shared = static_cast<char *>(std::aligned_alloc(16, sharedAlloc));
+        void *shared = nullptr;
+        if (posix_memalign(&shared, 16, sharedAlloc) != 0)
+          shared = nullptr;
+        b.shared = static_cast<char *>(shared);
         if (!b.shared) {
           std::fprintf(stderr,
                        "optgraph cuda-emu: kernel %s: cannot allocate %zu "

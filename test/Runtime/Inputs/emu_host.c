@@ -348,6 +348,41 @@ static int scenario(const char *name) {
     tearDown();
     return 0;
   }
+  if (!strcmp(name, "shared-oob")) {
+    setUp();
+    SHOW(launch("shared_oob", 1, 1));
+    SHOW(cuStreamSynchronize(stream));
+    tearDown();
+    return 0;
+  }
+  if (!strcmp(name, "handles")) {
+    /* Stale and foreign handles are errors, not crashes. */
+    setUp();
+    Handle gone = NULL, event = NULL, f = NULL;
+    static char junk[256];
+    OK(cuStreamCreate(&gone, 1));
+    OK(cuStreamDestroy_v2(gone));
+    SHOW(cuStreamSynchronize(gone));
+    SHOW(cuStreamDestroy_v2(gone));
+    SHOW(cuLaunchKernel(function("add"), 1, 1, 1, 64, 1, 1, 0, gone, params,
+                        NULL));
+    SHOW(cuLaunchKernel((Handle)junk, 1, 1, 1, 64, 1, 1, 0, stream, params,
+                        NULL));
+    SHOW(cuEventSynchronize((Handle)junk));
+    SHOW(cuEventRecord((Handle)junk, stream));
+    OK(cuEventCreate(&event, 2));
+    SHOW(cuStreamWaitEvent((Handle)junk, event, 0));
+    SHOW(cuModuleGetFunction(&f, (Handle)junk, "add"));
+    SHOW(cuMemAllocAsync(&a, 16, (Handle)junk));
+    OK(cuEventDestroy_v2(event));
+    SHOW(cuEventDestroy_v2(event));
+    /* An event never recorded is complete. */
+    OK(cuEventCreate(&event, 2));
+    SHOW(cuEventSynchronize(event));
+    OK(cuEventDestroy_v2(event));
+    tearDown();
+    return 0;
+  }
   if (!strcmp(name, "strings")) {
     static const int codes[] = {0,   1,   2,   3,   100, 200,  201,
                                 400, 500, 700, 719, 999, 12345};

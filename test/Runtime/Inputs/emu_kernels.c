@@ -103,6 +103,13 @@ EXPORT void oob__emu(void **params, char *shared, OptgraphEmuThread *t) {
 EXPORT const int64_t oob__emu_info[] = {
     kEmuInfoVersion, 0, 0, 0, 0, 0, 4, 8, 8, 8, 8};
 
+/* Writes one byte past its 100 bytes of shared memory. */
+EXPORT void shared_oob__emu(void **params, char *shared, OptgraphEmuThread *t) {
+  shared[100 + t->threadId[0]] = 1;
+}
+EXPORT const int64_t shared_oob__emu_info[] = {
+    kEmuInfoVersion, 0, 0, 0, 0, 100, 4, 8, 8, 8, 8};
+
 /* gpu.known_block_size = (64, 1, 1): out[i] = a[i]. */
 EXPORT void fixed64__emu(void **params, char *shared, OptgraphEmuThread *t) {
   const float *a = *(float **)params[0];
