@@ -963,8 +963,8 @@ OPTGRAPH_EMU_EXPORT CUresult cuMemcpyAsync(CUdeviceptr destination,
 }
 
 namespace {
-CUresult memset(CUdeviceptr destination, unsigned value, size_t count,
-                unsigned width, CUstream stream) {
+CUresult memsetAsync(CUdeviceptr destination, unsigned value, size_t count,
+                     unsigned width, CUstream stream) {
   ENTER_LIVE();
   if (!validStream(e, stream))
     return kInvalidHandle;
@@ -986,13 +986,13 @@ CUresult memset(CUdeviceptr destination, unsigned value, size_t count,
 OPTGRAPH_EMU_EXPORT CUresult cuMemsetD32Async(CUdeviceptr destination,
                                               unsigned value, size_t count,
                                               CUstream stream) {
-  return memset(destination, value, count, 4, stream);
+  return memsetAsync(destination, value, count, 4, stream);
 }
 
 OPTGRAPH_EMU_EXPORT CUresult cuMemsetD16Async(CUdeviceptr destination,
                                               unsigned short value,
                                               size_t count, CUstream stream) {
-  return memset(destination, value, count, 2, stream);
+  return memsetAsync(destination, value, count, 2, stream);
 }
 
 OPTGRAPH_EMU_EXPORT CUresult cuMemcpyHtoD_v2(CUdeviceptr destination,

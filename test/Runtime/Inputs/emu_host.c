@@ -56,6 +56,7 @@ API(cuMemAllocAsync, CUdeviceptr *, size_t, Handle)
 API(cuMemFreeAsync, CUdeviceptr, Handle)
 API(cuMemcpyAsync, CUdeviceptr, CUdeviceptr, size_t, Handle)
 API(cuMemsetD32Async, CUdeviceptr, unsigned, size_t, Handle)
+API(cuMemsetD16Async, CUdeviceptr, unsigned short, size_t, Handle)
 API(cuMemAlloc_v2, CUdeviceptr *, size_t)
 API(cuMemFree_v2, CUdeviceptr)
 API(cuMemcpyHtoD_v2, CUdeviceptr, const void *, size_t)
@@ -209,6 +210,12 @@ static int scenario(const char *name) {
     OK(cuMemcpyDtoH_v2(host, out, sizeof host));
     printf("copied before the free: out[0] = %g, out[%d] = %g\n", host[0],
            N - 1, host[N - 1]);
+    SHOW(cuMemsetD16Async(out + 4, 0x4248, 2, other));
+    SHOW(cuStreamSynchronize(other));
+    uint32_t words[3];
+    OK(cuMemcpyDtoH_v2(words, out, sizeof words));
+    printf("after a 16-bit memset: 0x%08x 0x%08x 0x%08x\n", words[0], words[1],
+           words[2]);
     SHOW(cuStreamDestroy_v2(other));
     OK(cuEventDestroy_v2(event));
     tearDown();
@@ -477,6 +484,7 @@ int main(int argc, char **argv) {
   BIND(cuMemFreeAsync);
   BIND(cuMemcpyAsync);
   BIND(cuMemsetD32Async);
+  BIND(cuMemsetD16Async);
   BIND(cuMemAlloc_v2);
   BIND(cuMemFree_v2);
   BIND(cuMemcpyHtoD_v2);
