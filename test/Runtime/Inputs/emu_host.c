@@ -355,6 +355,21 @@ static int scenario(const char *name) {
     tearDown();
     return 0;
   }
+  if (!strcmp(name, "freed-argument")) {
+    /* `a` is freed on another stream before the launch that reads it. */
+    setUp();
+    Handle other = NULL;
+    OK(cuStreamCreate(&other, 1));
+    SHOW(launch("add", N / 64, 64));
+    SHOW(cuMemFreeAsync(a, other));
+    SHOW(cuStreamSynchronize(other));
+    SHOW(cuStreamSynchronize(stream));
+    SHOW(cuStreamDestroy_v2(other));
+    SHOW(cuMemFreeAsync(b, stream));
+    SHOW(cuStreamDestroy_v2(stream));
+    SHOW(cuMemFree_v2(out));
+    return 0;
+  }
   if (!strcmp(name, "shared-oob")) {
     setUp();
     SHOW(launch("shared_oob", 1, 1));
