@@ -49,7 +49,9 @@ if shutil.which("ptxas") or os.path.exists(os.path.join(cuda_root, "bin", "ptxas
 
 # The emulated CUDA driver (lib/Runtime/CudaEmulator): with
 # LD_LIBRARY_PATH=%cuda_emu_dir a CUDA step runs its kernels on the host.
-cuda_emu_dir = os.path.join(config.optgraph_obj_root, "lib", "cuda-emu")
+# `lit -Dcuda_emu_dir=DIR` tests another build of it (a mutant, say).
+cuda_emu_dir = lit_config.params.get(
+    "cuda_emu_dir", os.path.join(config.optgraph_obj_root, "lib", "cuda-emu"))
 config.substitutions.append(("%cuda_emu_dir", cuda_emu_dir))
 if os.path.exists(os.path.join(cuda_emu_dir, "libcuda.so.1")):
     config.available_features.add("cuda-emu")
