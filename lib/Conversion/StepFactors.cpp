@@ -41,3 +41,13 @@ std::pair<Value, Value> optgraph::updateFactors(OpBuilder &b, Location loc,
       b, loc, constant(b, loc, b.getF32FloatAttr(lrStep)), lrScale);
   return {decay, step};
 }
+
+Value optgraph::selectionScore(OpBuilder &b, Location loc, Value score) {
+  Value isNaN =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, score, score);
+  Value infinity = arith::ConstantOp::create(
+      b, loc, b.getFloatAttr(score.getType(),
+                             APFloat::getInf(cast<FloatType>(score.getType())
+                                                 .getFloatSemantics())));
+  return arith::SelectOp::create(b, loc, isNaN, infinity, score);
+}

@@ -45,7 +45,9 @@ def moment_shape(shape, side, rank):
 
 
 def top_r(scores, r):
-    """Indices of the r largest scores, ascending; ties to the smaller index."""
+    """Indices of the r largest scores, ascending; ties to the smaller index;
+    a NaN score counts as +inf."""
+    scores = np.where(np.isnan(scores), np.inf, scores)
     order = np.lexsort((np.arange(len(scores)), -scores))
     return np.sort(order[:r])
 

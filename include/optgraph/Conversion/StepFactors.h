@@ -1,7 +1,8 @@
 //===- StepFactors.h - per-step scalars shared by the lowerings -*- C++ -*-===//
 //
-// The scalars an update computes once per step on the host, shared by the
-// CPU and GPU lowerings so that both round them the same way.
+// The scalars an update computes once per step on the host, and the order
+// of the subspace scores, shared by the CPU and GPU lowerings so that both
+// round and select the same way.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,6 +24,12 @@ mlir::Value inverseBiasCorrection(mlir::OpBuilder &b, mlir::Location loc,
 std::pair<mlir::Value, mlir::Value>
 updateFactors(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lrScale,
               double lr, double weightDecay, double scale);
+
+/// A subspace score as the top-k orders it: NaN counts as +inf, so that the
+/// rank count is a total order (ties, +inf and NaN included, to the smaller
+/// index) and exactly r columns are selected.
+mlir::Value selectionScore(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value score);
 
 } // namespace optgraph
 

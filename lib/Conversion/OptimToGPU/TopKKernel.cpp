@@ -1,6 +1,7 @@
 //===- TopKKernel.cpp - selection of the best-scoring basis vectors -------===//
 
 #include "Kernels.h"
+#include "optgraph/Conversion/StepFactors.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -38,21 +39,13 @@ gpu::GPUFuncOp gpukernels::getOrCreateTopKKernel(KernelLibrary &library,
         Value tid = kb.threadId(gpu::Dimension::x);
         Value first = kb.mul(tid, kb.index(chunk));
 
-        // Indices a NaN score leaves unselected read 0, as on the CPU.
-        kb.forLoop(tid, kb.index(rank), kb.index(kTopKBlock), {},
-                   [&](Value t, ValueRange) {
-                     kb.store(arith::ConstantOp::create(b, loc,
-                                                        b.getI64IntegerAttr(0)),
-                              indices, {t});
-                     return SmallVector<Value>{};
-                   });
         for (int64_t q = 0; q < chunk; ++q) {
           Value c = kb.add(first, kb.index(q));
           kb.ifThen(kb.ult(c, kb.index(size)), [&] {
             Value sum = kb.sumLoop(blocks, [&](Value p) {
               return kb.load(partials, {p, c});
             });
-            kb.store(sum, scores, {c});
+            kb.store(selectionScore(b, loc, sum), scores, {c});
           });
         }
         kb.barrier();

@@ -306,10 +306,21 @@ struct SelectLowering : OpRewritePattern<SelectOp> {
                   b, l, arith::AddFOp::create(b, l, args[1], term).getResult());
             })
             .getResult(0);
+    scores = linalg::GenericOp::create(
+                 rewriter, loc, TypeRange{scoresInit.getType()},
+                 ValueRange{scores}, ValueRange{scoresInit},
+                 SmallVector<AffineMap>(2, AffineMap::getMultiDimIdentityMap(
+                                               1, ctx)),
+                 parallel(1),
+                 [&](OpBuilder &b, Location l, ValueRange args) {
+                   linalg::YieldOp::create(b, l,
+                                           optgraph::selectionScore(b, l, args[0]));
+                 })
+                 .getResult(0);
 
     // Rank of each score: how many scores beat it, a tie going to the
-    // smaller index. Selected iff rank < r; the ranks are a permutation, so
-    // exactly r are selected (NaN scores aside, which the scan bounds).
+    // smaller index. Selected iff rank < r; with NaN counted as +inf the
+    // ranks are a permutation, so exactly r are selected.
     Value ranksInit =
         filledTensor(rewriter, loc, {size}, i64Constant(rewriter, loc, 0));
     AffineExpr j, i;

@@ -69,11 +69,15 @@ func.func @project_back_right(%u: tensor<37x6xf32>, %q: tensor<20x20xf32>, %idx:
 
 // -----
 
-// Scores reduce over the non-basis axis; ranks count the scores that beat
-// each one (ties to the smaller index); a scan writes ascending indices.
+// Scores reduce over the non-basis axis, NaN counting as +inf; ranks count
+// the scores that beat each one (ties to the smaller index); a scan writes
+// ascending indices.
 // CHECK-LABEL: func @select_right_l1
-// CHECK: %[[SCORES:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%{{.*}} : tensor<37x20xf32>) outs(%{{.*}} : tensor<20xf32>)
+// CHECK: %[[SUMS:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%{{.*}} : tensor<37x20xf32>) outs(%{{.*}} : tensor<20xf32>)
 // CHECK: math.absf
+// CHECK: %[[SCORES:.*]] = linalg.generic {{.*}} ins(%[[SUMS]] : tensor<20xf32>)
+// CHECK: %[[NAN:.*]] = arith.cmpf uno, %[[S:.*]], %[[S]] : f32
+// CHECK: arith.select %[[NAN]], %{{.*}}, %[[S]] : f32
 // CHECK: %[[RANKS:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[SCORES]], %[[SCORES]] : tensor<20xf32>, tensor<20xf32>) outs(%{{.*}} : tensor<20xi64>)
 // CHECK: arith.cmpf ogt
 // CHECK: arith.cmpf oeq
