@@ -69,3 +69,25 @@ for runtime in ("asan", "tsan"):
     if os.path.isabs(found) and os.path.exists(found):
         config.available_features.add("%s-runtime" % runtime)
         config.substitutions.append(("%%lib%s" % runtime, found))
+
+# Sanitizer-instrumented emulated kernels (optgraph-compile
+# --emulation-sanitizer) need the runtime of the LLVM that instrumented
+# them, clang-22's, preloaded into the uninstrumented optgraph-run.
+# %emu_asan / %emu_tsan prefix a command that runs CUDA steps on the
+# emulator under that runtime (TSan with one OS thread per GPU thread).
+clang_runtimes = os.path.join(os.path.dirname(config.llvm_tools_dir), "lib",
+                              "clang", "22", "lib", "linux")
+asan_runtime = os.path.join(clang_runtimes, "libclang_rt.asan-x86_64.so")
+tsan_runtime = os.path.join(clang_runtimes, "libclang_rt.tsan-x86_64.so")
+config.substitutions.append(
+    ("%emu_asan", "env LD_PRELOAD=%s ASAN_OPTIONS=detect_leaks=0 "
+     "LD_LIBRARY_PATH=%s" % (asan_runtime, cuda_emu_dir)))
+config.substitutions.append(
+    ("%emu_tsan", "env LD_PRELOAD=%s OPTGRAPH_CUDA_EMU_THREADS=1 "
+     "TSAN_OPTIONS=halt_on_error=1 LD_LIBRARY_PATH=%s"
+     % (tsan_runtime, cuda_emu_dir)))
+if os.path.exists(asan_runtime):
+    config.available_features.add("emu-asan")
+if os.path.exists(tsan_runtime) and \
+        config.optgraph_emulator_tsan.upper() in ("ON", "TRUE", "1", "YES"):
+    config.available_features.add("emu-tsan")

@@ -34,6 +34,8 @@
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/Transforms/Instrumentation/AddressSanitizer.h"
+#include "llvm/Transforms/Instrumentation/ThreadSanitizer.h"
 
 using namespace mlir;
 using namespace optgraph;
@@ -325,7 +327,10 @@ createHostTargetMachine(StringRef cpu, Location loc) {
   return machine;
 }
 
-static void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
+/// Optimizes `module` at O3, instrumented with `sanitizer` as clang does:
+/// every function definition asks for it, the pass runs last.
+static void optimize(llvm::Module &module, llvm::TargetMachine &machine,
+                     EmulationSanitizer sanitizer = EmulationSanitizer::None) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
@@ -336,6 +341,25 @@ static void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
   builder.registerFunctionAnalyses(fam);
   builder.registerLoopAnalyses(lam);
   builder.crossRegisterProxies(lam, fam, cgam, mam);
+  if (sanitizer != EmulationSanitizer::None) {
+    for (llvm::Function &function : module)
+      if (!function.isDeclaration())
+        function.addFnAttr(sanitizer == EmulationSanitizer::Address
+                               ? llvm::Attribute::SanitizeAddress
+                               : llvm::Attribute::SanitizeThread);
+    builder.registerOptimizerLastEPCallback(
+        [sanitizer](llvm::ModulePassManager &passes, llvm::OptimizationLevel,
+                    llvm::ThinOrFullLTOPhase) {
+          if (sanitizer == EmulationSanitizer::Address) {
+            passes.addPass(
+                llvm::AddressSanitizerPass(llvm::AddressSanitizerOptions()));
+            return;
+          }
+          passes.addPass(llvm::ModuleThreadSanitizerPass());
+          passes.addPass(llvm::createModuleToFunctionPassAdaptor(
+              llvm::ThreadSanitizerPass()));
+        });
+  }
   builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3)
       .run(module, mam);
 }
@@ -398,12 +422,12 @@ translateForHost(ModuleOp module, llvm::LLVMContext &llvmContext,
 
 /// Compiles `module` to an object file and links it into a shared library at
 /// `path` with the system compiler, adding `libraries` to the link.
-static LogicalResult linkSharedLibrary(llvm::Module &module,
-                                       llvm::TargetMachine &machine,
-                                       StringRef path, StringRef driverName,
-                                       ArrayRef<StringRef> libraries,
-                                       Location loc) {
-  optimize(module, machine);
+static LogicalResult
+linkSharedLibrary(llvm::Module &module, llvm::TargetMachine &machine,
+                  StringRef path, StringRef driverName,
+                  ArrayRef<StringRef> libraries, Location loc,
+                  EmulationSanitizer sanitizer = EmulationSanitizer::None) {
+  optimize(module, machine, sanitizer);
   TemporaryFile object;
   {
     int fd;
@@ -568,8 +592,9 @@ LogicalResult optgraph::compileStepLibrary(ModuleOp module,
   if (failed(linkSharedLibrary(*llvmModule, *machine, library,
                                cuda ? "c++" : "cc", libraries, loc)))
     return failure();
-  if (kernelModule && failed(linkSharedLibrary(*kernelModule, *machine, sideCar,
-                                               "cc", {"-lm"}, loc)))
+  if (kernelModule &&
+      failed(linkSharedLibrary(*kernelModule, *machine, sideCar, "cc", {"-lm"},
+                               loc, options.cuda.emulationSanitizer)))
     return failure();
   if (failed(writeFile(manifest, renderManifest(signature, options.target),
                        loc)) ||

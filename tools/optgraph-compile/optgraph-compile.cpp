@@ -111,6 +111,18 @@ static cl::opt<bool, true>
                      cl::location(options.cuda.emulationLibrary),
                      cl::cat(category));
 
+static cl::opt<optgraph::EmulationSanitizer, true> emulationSanitizer(
+    "emulation-sanitizer",
+    cl::desc("CUDA: instrument the emulator's kernels (default: none)"),
+    cl::location(options.cuda.emulationSanitizer),
+    cl::values(clEnumValN(optgraph::EmulationSanitizer::None, "none",
+                          "no instrumentation"),
+               clEnumValN(optgraph::EmulationSanitizer::Address, "address",
+                          "AddressSanitizer: out-of-bounds accesses"),
+               clEnumValN(optgraph::EmulationSanitizer::Thread, "thread",
+                          "ThreadSanitizer: races between a block's "
+                          "threads (run with OPTGRAPH_CUDA_EMU_THREADS=1)")),
+    cl::cat(category));
 static cl::opt<std::string, true> emitKernels(
     "emit-kernels",
     cl::desc("CUDA: also write the generated GPU module (the kernels ptxas "

@@ -26,6 +26,12 @@ struct CpuTargetOptions {
 };
 
 /// Everything that configures the CUDA target, with the only defaults.
+/// A sanitizer for the emulated kernels: AddressSanitizer sees device,
+/// shared and constant memory (all host memory in emulation),
+/// ThreadSanitizer races between the threads of a block (with the driver's
+/// OS-thread mode, OPTGRAPH_CUDA_EMU_THREADS=1).
+enum class EmulationSanitizer { None, Address, Thread };
+
 struct CudaTargetOptions {
   /// GPU architecture of the kernels.
   std::string chip = "sm_90";
@@ -42,6 +48,9 @@ struct CudaTargetOptions {
   /// Step libraries only: also write the kernels as host code, the side-car
   /// X.emu.so that the emulated driver (build/lib/cuda-emu) runs.
   bool emulationLibrary = true;
+  /// Step libraries only: instrument the side-car's kernels with a
+  /// sanitizer (the process then needs that sanitizer's runtime).
+  EmulationSanitizer emulationSanitizer = EmulationSanitizer::None;
 };
 
 /// `optgraph-cpu-pipeline{...}`: CpuTargetOptions as pipeline options.
@@ -61,9 +70,9 @@ struct CpuPipelineOptions
 /// `optgraph-cuda-pipeline{...}`: CudaTargetOptions as pipeline options.
 struct CudaPipelineOptions
     : public mlir::PassPipelineOptions<CudaPipelineOptions> {
-  Option<std::string> chip{
-      *this, "chip", llvm::cl::desc("GPU architecture (sm_80, sm_90)"),
-      llvm::cl::init(CudaTargetOptions().chip)};
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("GPU architecture (sm_80, sm_90)"),
+                           llvm::cl::init(CudaTargetOptions().chip)};
   Option<std::string> ptxFeatures{
       *this, "ptx-features",
       llvm::cl::desc("PTX features; sm_90 needs PTX 7.8 or later"),
@@ -85,8 +94,7 @@ struct CudaPipelineOptions
 };
 
 /// optim → linalg → bufferized loops → LLVM dialect, for the host CPU.
-void buildCpuPipeline(mlir::OpPassManager &pm,
-                      const CpuTargetOptions &options);
+void buildCpuPipeline(mlir::OpPassManager &pm, const CpuTargetOptions &options);
 
 /// optim → fused kernels → cubins embedded in host code in the LLVM dialect
 /// that calls the mgpu* runtime (lib/Runtime/CudaRuntime).
