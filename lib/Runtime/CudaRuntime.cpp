@@ -9,18 +9,30 @@
 // Errors: the first failure of a step is recorded and every later call of
 // that step starts no new work, but frees and synchronizations still run, so
 // a failed step leaks nothing and returns only once its queued work is done;
-// `optgraph_cuda_end_step` reports the first failure. A failure to load the
-// kernels (at library load time) is sticky: every step reports it.
+// `optgraph_cuda_end_step` reports the first failure.
+//
+// Nothing touches the driver while the library loads: `gpu-to-llvm` calls
+// mgpuModuleLoad from a global constructor, which only records the image.
+// The driver is initialized and the kernels are loaded at the first step
+// (`optgraph_cuda_begin_step`), so that a process may fork before it (as with
+// PyTorch's lazy initialization) and a missing driver or GPU is reported
+// through the step's error return. A failure to load the kernels is sticky:
+// every later step reports it. Each step library links its own copy of this
+// runtime, so the state below is per library: its kernels and one stream,
+// made at the first step and destroyed when the library is unloaded.
 //
 //===----------------------------------------------------------------------===//
 
 #include "optgraph/Runtime/CudaDriver.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <dlfcn.h>
 #include <mutex>
 #include <string>
+#include <vector>
 
 using namespace optgraph::runtime;
 
@@ -50,10 +62,17 @@ bool bind(void *library, const char *name, Fn &fn, std::string &error) {
   return fn != nullptr;
 }
 
+/// Set once state() has run (whether or not the driver works): the unload
+/// path must not be the one that opens the driver.
+std::atomic<DriverState *> initialized{nullptr};
+
 DriverState &state() {
   static DriverState s;
   static std::once_flag once;
   std::call_once(once, [] {
+    struct Done {
+      ~Done() { initialized.store(&s); }
+    } done;
     const char *path = "libcuda.so.1";
     s.library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!s.library) {
@@ -72,12 +91,10 @@ DriverState &state() {
         bind(s.library, "cuCtxSetCurrent", d.ctxSetCurrent, s.error) &&
         bind(s.library, "cuModuleLoadData", d.moduleLoadData, s.error) &&
         bind(s.library, "cuModuleUnload", d.moduleUnload, s.error) &&
-        bind(s.library, "cuModuleGetFunction", d.moduleGetFunction,
-             s.error) &&
+        bind(s.library, "cuModuleGetFunction", d.moduleGetFunction, s.error) &&
         bind(s.library, "cuLaunchKernel", d.launchKernel, s.error) &&
         bind(s.library, "cuStreamCreate", d.streamCreate, s.error) &&
-        bind(s.library, "cuStreamSynchronize", d.streamSynchronize,
-             s.error) &&
+        bind(s.library, "cuStreamSynchronize", d.streamSynchronize, s.error) &&
         bind(s.library, "cuStreamDestroy_v2", d.streamDestroy, s.error) &&
         bind(s.library, "cuStreamWaitEvent", d.streamWaitEvent, s.error) &&
         bind(s.library, "cuEventCreate", d.eventCreate, s.error) &&
@@ -92,7 +109,12 @@ DriverState &state() {
         bind(s.library, "cuMemAlloc_v2", d.memAlloc, s.error) &&
         bind(s.library, "cuMemFree_v2", d.memFree, s.error) &&
         bind(s.library, "cuMemcpyHtoD_v2", d.memcpyHtoD, s.error) &&
-        bind(s.library, "cuMemcpyDtoH_v2", d.memcpyDtoH, s.error);
+        bind(s.library, "cuMemcpyDtoH_v2", d.memcpyDtoH, s.error) &&
+        bind(s.library, "cuDeviceGetDefaultMemPool", d.deviceGetDefaultMemPool,
+             s.error) &&
+        bind(s.library, "cuMemPoolSetAttribute", d.memPoolSetAttribute,
+             s.error) &&
+        bind(s.library, "cuMemPoolTrimTo", d.memPoolTrimTo, s.error);
     if (!ok)
       return;
     errorString = d.getErrorString;
@@ -167,12 +189,72 @@ struct Handle {
 
 Handle *asHandle(void *opaque, const char *what) {
   auto *handle = static_cast<Handle *>(opaque);
-  if (!handle || (handle->kind != Handle::Stream &&
-                  handle->kind != Handle::Event)) {
+  if (!handle ||
+      (handle->kind != Handle::Stream && handle->kind != Handle::Event)) {
     fail(std::string("invalid ") + what + " handle");
     return nullptr;
   }
   return handle;
+}
+
+/// A kernel image recorded by mgpuModuleLoad; loaded at the first step.
+struct Module {
+  const void *image = nullptr;
+  CUmodule loaded = nullptr;
+};
+
+/// This library's kernels, stream and pool (see the file comment).
+struct Library {
+  std::mutex mutex;
+  std::vector<Module *> modules;
+  /// What every mgpuStreamCreate returns: one stream, created at the first
+  /// step, so that a step no longer creates and destroys one.
+  Handle stream{Handle::Stream, nullptr, nullptr};
+  CUmemoryPool pool = nullptr; // set once its release threshold is
+};
+
+/// Never destroyed: mgpuModuleUnload runs from a global destructor.
+Library &library() {
+  static Library *l = new Library;
+  return *l;
+}
+
+/// Keeps the memory that steps free in the device's default memory pool,
+/// from which cuMemAllocAsync allocates (unless the process sets another).
+/// Its default release threshold, 0, hands every freed byte back at each
+/// synchronization, that is at every step, and the next step maps its
+/// temporaries afresh (64 MB at 4096x4096, 512 MB at 32768x4096). The price
+/// is memory PyTorch cannot have: its default caching allocator takes memory
+/// with cudaMalloc and can neither use nor release (empty_cache) what this
+/// pool keeps. A step frees all its temporaries before it returns and the
+/// next one allocates the same sizes, so an unbounded threshold keeps about
+/// one step's peak of temporaries, not more; it is trimmed when the library
+/// unloads. (PyTorch's cudaMallocAsync backend uses this same pool.)
+void keepPoolMemory(const CudaDriver &d, Library &l) {
+  if (l.pool)
+    return;
+  CUmemoryPool pool = nullptr;
+  uint64_t threshold = UINT64_MAX;
+  if (check(d.deviceGetDefaultMemPool(&pool, 0), "cuDeviceGetDefaultMemPool") &&
+      check(d.memPoolSetAttribute(pool,
+                                  /*CU_MEMPOOL_ATTR_RELEASE_THRESHOLD=*/4,
+                                  &threshold),
+            "cuMemPoolSetAttribute"))
+    l.pool = pool;
+}
+
+/// Loads the kernels recorded by mgpuModuleLoad; a failure is sticky.
+void loadModules(const CudaDriver &d, Library &l) {
+  for (Module *module : l.modules) {
+    if (module->loaded)
+      continue;
+    if (!check(d.moduleLoadData(&module->loaded, module->image),
+               "cuModuleLoadData")) {
+      module->loaded = nullptr;
+      moduleError() = "cannot load the step's kernels: " + stepError;
+      return;
+    }
+  }
 }
 
 CUstream streamOf(void *opaque) {
@@ -237,10 +319,15 @@ static int report(char *error, size_t size) {
 
 extern "C" int optgraph_cuda_begin_step(char *error, size_t size) {
   stepError.clear();
-  if (!moduleError().empty())
+  if (!moduleError().empty()) {
     fail(moduleError());
-  else
-    driver();
+  } else if (const CudaDriver *d = driver()) {
+    Library &l = library();
+    std::lock_guard<std::mutex> lock(l.mutex);
+    loadModules(*d, l);
+    if (!failed())
+      keepPoolMemory(*d, l);
+  }
   return report(error, size);
 }
 
@@ -253,42 +340,61 @@ extern "C" int optgraph_cuda_end_step(char *error, size_t size) {
 //===----------------------------------------------------------------------===//
 
 extern "C" void *mgpuModuleLoad(void *data, size_t /*size*/) {
-  // Runs from a global constructor when the step library is loaded.
-  stepError.clear();
-  const CudaDriver *d = driver();
-  CUmodule module = nullptr;
-  if (d && check(d->moduleLoadData(&module, data), "cuModuleLoadData"))
-    return module;
-  moduleError() = "cannot load the step's kernels: " + stepError;
-  stepError.clear();
-  return nullptr;
+  // Runs from a global constructor when the step library is loaded: only
+  // records the image (see the file comment).
+  Library &l = library();
+  std::lock_guard<std::mutex> lock(l.mutex);
+  l.modules.push_back(new Module{data, nullptr});
+  return l.modules.back();
 }
 
-extern "C" void mgpuModuleUnload(void *module) {
-  if (module)
-    state().api.moduleUnload(static_cast<CUmodule>(module));
+// Runs from a global destructor, at dlclose or exit (then possibly after the
+// driver's own teardown, which makes these calls fail harmlessly). Touches
+// the driver only if a step has opened it.
+extern "C" void mgpuModuleUnload(void *opaque) {
+  auto *module = static_cast<Module *>(opaque);
+  if (!module)
+    return;
+  Library &l = library();
+  std::lock_guard<std::mutex> lock(l.mutex);
+  DriverState *s = initialized.load();
+  bool live = s && s->error.empty() &&
+              (module->loaded || l.stream.stream || l.pool) &&
+              s->api.ctxSetCurrent(s->context) == 0;
+  if (live && module->loaded)
+    s->api.moduleUnload(module->loaded);
+  l.modules.erase(std::find(l.modules.begin(), l.modules.end(), module));
+  delete module;
+  if (!live || !l.modules.empty())
+    return;
+  if (l.stream.stream)
+    s->api.streamDestroy(l.stream.stream);
+  l.stream.stream = nullptr;
+  if (l.pool)
+    s->api.memPoolTrimTo(l.pool, 0);
+  l.pool = nullptr;
 }
 
-extern "C" void *mgpuModuleGetFunction(void *module, const char *name) {
+extern "C" void *mgpuModuleGetFunction(void *opaque, const char *name) {
   if (failed())
     return nullptr;
-  if (!module) {
+  auto *module = static_cast<Module *>(opaque);
+  if (!module || !module->loaded) {
     fail("the step's kernels are not loaded");
     return nullptr;
   }
   CUfunction function = nullptr;
-  if (!check(state().api.moduleGetFunction(
-                 &function, static_cast<CUmodule>(module), name),
+  if (!check(state().api.moduleGetFunction(&function, module->loaded, name),
              "cuModuleGetFunction"))
     return nullptr;
   return function;
 }
 
-extern "C" void mgpuLaunchKernel(void *function, intptr_t gridX,
-                                 intptr_t gridY, intptr_t gridZ,
-                                 intptr_t blockX, intptr_t blockY,
-                                 intptr_t blockZ, int32_t sharedMemory,
-                                 void *stream, void **params, void **extra,
+extern "C" void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
+                                 intptr_t gridZ, intptr_t blockX,
+                                 intptr_t blockY, intptr_t blockZ,
+                                 int32_t sharedMemory, void *stream,
+                                 void **params, void **extra,
                                  size_t /*paramsCount*/) {
   if (failed())
     return;
@@ -301,15 +407,25 @@ extern "C" void mgpuLaunchKernel(void *function, intptr_t gridX,
         "cuLaunchKernel");
 }
 
+// Every `gpu.wait async` of every step gets the library's one stream: work
+// that the IR leaves unordered runs in order, which is correct and, as the
+// steps' kernels form one chain, costs nothing. Steps run on several threads
+// at once share it too (and then wait for each other's work).
 extern "C" void *mgpuStreamCreate() {
   if (failed())
     return nullptr;
-  const CudaDriver *d = driver();
-  CUstream stream = nullptr;
-  if (!d || !check(d->streamCreate(&stream, /*CU_STREAM_NON_BLOCKING=*/1),
-                   "cuStreamCreate"))
-    return nullptr;
-  return new Handle{Handle::Stream, stream, nullptr};
+  Library &l = library();
+  std::lock_guard<std::mutex> lock(l.mutex);
+  if (!l.stream.stream) {
+    const CudaDriver *d = driver();
+    if (!d ||
+        !check(d->streamCreate(&l.stream.stream, /*CU_STREAM_NON_BLOCKING=*/1),
+               "cuStreamCreate")) {
+      l.stream.stream = nullptr;
+      return nullptr;
+    }
+  }
+  return &l.stream;
 }
 
 // Synchronizes even after an error: the step must not return while work it
@@ -321,6 +437,9 @@ extern "C" void mgpuStreamSynchronize(void *stream) {
 }
 
 extern "C" void mgpuStreamDestroy(void *stream) {
+  // The library's stream outlives the step: mgpuModuleUnload destroys it.
+  if (stream == &library().stream)
+    return;
   if (Handle *handle = static_cast<Handle *>(stream)) {
     if (handle->kind == Handle::Stream && handle->stream)
       state().api.streamDestroy(handle->stream);
@@ -431,9 +550,8 @@ extern "C" void mgpuMemset32(void *destination, unsigned value, size_t count,
     return;
   CUstream cuStream = streamOf(stream);
   if (!failed())
-    check(state().api.memsetD32Async(
-              reinterpret_cast<CUdeviceptr>(destination), value, count,
-              cuStream),
+    check(state().api.memsetD32Async(reinterpret_cast<CUdeviceptr>(destination),
+                                     value, count, cuStream),
           "cuMemsetD32Async");
 }
 
@@ -443,8 +561,7 @@ extern "C" void mgpuMemset16(void *destination, unsigned short value,
     return;
   CUstream cuStream = streamOf(stream);
   if (!failed())
-    check(state().api.memsetD16Async(
-              reinterpret_cast<CUdeviceptr>(destination), value, count,
-              cuStream),
+    check(state().api.memsetD16Async(reinterpret_cast<CUdeviceptr>(destination),
+                                     value, count, cuStream),
           "cuMemsetD16Async");
 }

@@ -24,6 +24,7 @@ using CUmodule = struct CUmod_st *;
 using CUfunction = struct CUfunc_st *;
 using CUstream = struct CUstream_st *;
 using CUevent = struct CUevent_st *;
+using CUmemoryPool = struct CUmemPoolHandle_st *;
 
 struct CudaDriver {
   CUresult (*getErrorString)(CUresult, const char **);
@@ -55,6 +56,9 @@ struct CudaDriver {
   CUresult (*memFree)(CUdeviceptr);
   CUresult (*memcpyHtoD)(CUdeviceptr, const void *, size_t);
   CUresult (*memcpyDtoH)(void *, CUdeviceptr, size_t);
+  CUresult (*deviceGetDefaultMemPool)(CUmemoryPool *, CUdevice);
+  CUresult (*memPoolSetAttribute)(CUmemoryPool, int, void *);
+  CUresult (*memPoolTrimTo)(CUmemoryPool, size_t);
 };
 
 /// The driver with device 0's primary context (PyTorch's) current on this

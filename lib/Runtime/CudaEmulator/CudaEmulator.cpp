@@ -500,12 +500,13 @@ void writeStats() {
       "\"bytes_outstanding\": %zu, \"queued_operations\": %zu, "
       "\"streams_created\": %llu, \"streams_destroyed\": %llu, "
       "\"pool_calls\": %llu, \"module_loads\": %llu, \"syncs\": %llu, "
-      "\"sticky_error\": %d}\n",
+      "\"default_pool_release_threshold\": %llu, \"sticky_error\": %d}\n",
       (unsigned long long)s.launches, (unsigned long long)e.executed.blocks,
       (unsigned long long)e.executed.threads, (unsigned long long)s.allocations,
       e.allocations.size(), bytes, queued, (unsigned long long)s.streamsCreated,
       (unsigned long long)s.streamsDestroyed, (unsigned long long)s.poolCalls,
-      (unsigned long long)s.moduleLoads, (unsigned long long)s.syncs, e.sticky);
+      (unsigned long long)s.moduleLoads, (unsigned long long)s.syncs,
+      (unsigned long long)e.defaultPool.releaseThreshold, e.sticky);
   std::fclose(file);
 }
 
