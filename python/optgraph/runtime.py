@@ -9,6 +9,10 @@ import os
 import numpy as np
 
 ABI_VERSION = 2
+# The runtime runs every CUDA step on device 0's primary context (PyTorch's
+# cuda:0; CUDA_VISIBLE_DEVICES picks which GPU that is), whatever device is
+# current: tensors elsewhere would be touched by kernels on another GPU.
+CUDA_DEVICE = "cuda:0"
 _DTYPES = {"<f4": np.float32, "<i8": np.int64}
 
 
@@ -74,6 +78,7 @@ class Step:
     def _call_cuda(self, arrays):
         import torch
         torch_dtypes = {"<f4": torch.float32, "<i8": torch.int64}
+        device = torch.device(CUDA_DEVICE)
         keep = []
         for spec in self.inputs:
             name = spec["name"]
@@ -90,6 +95,9 @@ class Step:
                   not value.is_contiguous()):
                 raise StepError(f"input '{name}': expected a contiguous CUDA "
                                 f"tensor {spec['dtype']}{tuple(spec['shape'])}")
+            elif value.device != device:
+                raise StepError(f"input '{name}': on {value.device}, but the "
+                                f"step runs on {CUDA_DEVICE}")
             keep.append(value)
         results = {}
         for spec in self.outputs:
@@ -99,10 +107,10 @@ class Step:
             else:
                 results[spec["name"]] = torch.empty(
                     spec["shape"], dtype=torch_dtypes[spec["dtype"]],
-                    device="cuda")
+                    device=device)
         buffers = keep + [results[s["name"]] for s in self.outputs]
         # The step runs on its own stream: what PyTorch queued must be done.
-        torch.cuda.synchronize()
+        torch.cuda.synchronize(device)
         self.run_pointers([b.data_ptr() if isinstance(b, torch.Tensor)
                       else b.ctypes.data for b in buffers])
         return results
