@@ -9,8 +9,14 @@
 // data); device memory is 0xFF-filled (reads as NaN) and its addresses are
 // tagged non-canonical, so a host dereference faults; every device pointer a
 // call takes is checked against the live allocations; launches are checked
-// against the device limits; barriers are checked (Execution.cpp). A kernel
-// fault is sticky, as a real context's: every later call fails with 719.
+// against the device limits; barriers are checked (Execution.cpp). Each
+// allocation is mapped on its own, its end (rounded up to 16 bytes) against
+// 64 KB of inaccessible pages and its first page after one, so a kernel
+// reading or writing out of bounds faults: an illegal address (700), not a
+// silent read of other memory. In a process with AddressSanitizer device
+// memory is malloc'ed instead, and ASan reports the overflow. A kernel fault
+// is sticky, as a real context's: every later call fails with 719 (a barrier
+// fault) or 700.
 //
 // Environment: OPTGRAPH_CUDA_EMU_THREADS=1 runs GPU threads as OS threads
 // (for ThreadSanitizer); OPTGRAPH_CUDA_EMU_FAIL_ALLOC=N and
@@ -32,6 +38,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <vector>
 
@@ -164,7 +171,19 @@ struct Allocation {
   size_t bytes = 0;
   CUmemPoolHandle_st *pool = nullptr;
   bool freeQueued = false;
+  void *map = nullptr; // its mapping (null: malloc'ed)
+  size_t mapBytes = 0;
 };
+
+/// The guard pages: before an allocation and after its end.
+constexpr size_t kGuardAfter = 64 * 1024;
+
+/// Under AddressSanitizer, device memory is malloc'ed (ASan then reports
+/// overflows with a stack trace) and faults are left to ASan.
+bool underAsan() {
+  static const bool asan = dlsym(RTLD_DEFAULT, "__asan_init") != nullptr;
+  return asan;
+}
 
 struct Stats {
   uint64_t launches = 0, blocks = 0, threads = 0, allocations = 0,
@@ -280,11 +299,38 @@ void releaseAllocation(Emulator &e, uintptr_t host) {
     return;
   if (CUmemPoolHandle_st *pool = it->second.pool)
     pool->used -= it->second.bytes;
-  std::free(reinterpret_cast<void *>(host));
+  if (it->second.map)
+    munmap(it->second.map, it->second.mapBytes);
+  else
+    std::free(reinterpret_cast<void *>(host));
   e.allocations.erase(it);
 }
 
 void runStream(Emulator &e, CUstream_st &s, uint64_t upTo);
+
+/// Where a kernel's illegal host address lies relative to device memory
+/// (called with the lock held, by the launch).
+std::string describeAddress(uintptr_t host) {
+  Emulator &e = emu();
+  auto after = e.allocations.upper_bound(host);
+  if (after != e.allocations.begin()) {
+    auto before = std::prev(after);
+    const Allocation &a = before->second;
+    if (a.map && host < uintptr_t(a.map) + a.mapBytes)
+      return " (device " + hex(deviceOf(reinterpret_cast<void *>(host))) +
+             ", " + std::to_string(host - before->first - a.bytes) +
+             " bytes past the end of the " + std::to_string(a.bytes) +
+             "-byte allocation at " +
+             hex(deviceOf(reinterpret_cast<void *>(before->first))) + ")";
+  }
+  if (after != e.allocations.end() && after->second.map &&
+      host >= uintptr_t(after->second.map))
+    return " (device " + hex(deviceOf(reinterpret_cast<void *>(host))) + ", " +
+           std::to_string(after->first - host) + " bytes before the " +
+           std::to_string(after->second.bytes) + "-byte allocation at " +
+           hex(deviceOf(reinterpret_cast<void *>(after->first))) + ")";
+  return " (outside device memory)";
+}
 
 /// A device fault (a kernel's or a copy's): the context is lost, as on a
 /// GPU, and the remaining work of every stream is skipped.
@@ -331,10 +377,14 @@ void execute(Emulator &e, Op &op) {
       return;
     }
     ExecutionCounts counts;
-    bool ok = runKernel(*op.launch, e.osThreads, counts);
+    KernelResult result =
+        runKernel(*op.launch, e.osThreads,
+                  underAsan() ? nullptr : describeAddress, counts);
     e.executed.blocks += counts.blocks;
     e.executed.threads += counts.threads;
-    if (!ok)
+    if (result == KernelResult::IllegalAddress)
+      lose(e, kIllegalAddress);
+    else if (result != KernelResult::Done)
       lose(e, kLaunchFailed);
     return;
   }
@@ -413,11 +463,32 @@ CUresult allocate(Emulator &e, CUdeviceptr *pointer, size_t bytes,
   ++e.allocCalls;
   if (e.failAlloc > 0 && e.allocCalls == uint64_t(e.failAlloc))
     return kOutOfMemory;
-  void *host = std::malloc(bytes);
+  Allocation allocation{bytes, pool, false};
+  void *host = nullptr;
+  if (underAsan()) {
+    host = std::malloc(bytes);
+  } else {
+    // [guard page | data pages, the allocation ending at their end, rounded
+    // up to 16 bytes (cuMemAlloc's alignment is 256) | guard pages].
+    size_t page = size_t(sysconf(_SC_PAGESIZE));
+    size_t span = (bytes + 15) / 16 * 16;
+    size_t data = (span + page - 1) / page * page;
+    size_t total = page + data + kGuardAfter;
+    void *map = mmap(nullptr, total, PROT_NONE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (map != MAP_FAILED && mprotect(static_cast<char *>(map) + page, data,
+                                      PROT_READ | PROT_WRITE) == 0) {
+      allocation.map = map;
+      allocation.mapBytes = total;
+      host = static_cast<char *>(map) + page + data - span;
+    } else if (map != MAP_FAILED) {
+      munmap(map, total);
+    }
+  }
   if (!host)
     return kOutOfMemory;
   std::memset(host, 0xFF, bytes);
-  e.allocations[uintptr_t(host)] = Allocation{bytes, pool, false};
+  e.allocations[uintptr_t(host)] = allocation;
   if (pool) {
     pool->used += bytes;
     if (pool->used > pool->usedHigh)

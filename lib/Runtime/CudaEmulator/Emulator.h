@@ -44,10 +44,20 @@ struct ExecutionCounts {
   uint64_t threads = 0;
 };
 
+/// How a kernel ended.
+enum class KernelResult { Done, BarrierFault, IllegalAddress };
+
+/// Describes a host address a kernel faulted at, for the report.
+using DescribeAddress = std::string (*)(uintptr_t);
+
 /// Runs the blocks of `launch` one after another, the threads of a block as
-/// fibers or, with `osThreads`, as OS threads. Returns false after a barrier
-/// fault (already reported on stderr); the remaining blocks are skipped.
-bool runKernel(const Launch &launch, bool osThreads, ExecutionCounts &counts);
+/// fibers or, with `osThreads`, as OS threads. After a fault (reported on
+/// stderr) the remaining blocks are skipped. With `describe`, a kernel's
+/// SIGSEGV or SIGBUS (an access of a guard page beside device memory) ends
+/// its GPU thread and the launch with IllegalAddress; without it the
+/// process's own handling (AddressSanitizer's, say) applies.
+KernelResult runKernel(const Launch &launch, bool osThreads,
+                       DescribeAddress describe, ExecutionCounts &counts);
 
 } // namespace optgraph::cudaemu
 

@@ -8,15 +8,25 @@
 // GPU does not: all threads of a block wait at the same site, none exits
 // while others wait, and all pass equally many barriers.
 //
+// Device memory ends at a guard page (CudaEmulator.cpp), so a kernel's
+// out-of-bounds access faults. While a kernel runs, a SIGSEGV or SIGBUS
+// handler (on an alternate stack: the fault may be on a full fiber stack)
+// jumps back to where the faulting GPU thread started, on its own stack,
+// which ends that thread; the block's other threads run to their end, as
+// after a barrier fault, and the launch fails with an illegal address.
+//
 //===----------------------------------------------------------------------===//
 
 #include "Emulator.h"
 
 #include <atomic>
 #include <condition_variable>
+#include <csetjmp>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <pthread.h>
 #include <string>
@@ -190,6 +200,8 @@ struct Block;
 struct GpuThread {
   OptgraphEmuThread context; // first: the kernel hands it back to barrier
   Block *block = nullptr;
+  sigjmp_buf start;      // where a fault of this thread lands
+  uintptr_t illegal = 0; // the address it faulted at
   int64_t barriers = 0;
   int32_t site = -1; // the barrier it waits at (fibers)
   bool exited = false;
@@ -216,6 +228,8 @@ struct Block {
 
   std::atomic<bool> faulted{false};
   std::mutex faultMutex;
+  DescribeAddress describe = nullptr; // catching faults (see the top)
+  uintptr_t illegal = 0;              // the first illegal address
 };
 
 std::string name(const GpuThread &t) {
@@ -225,14 +239,14 @@ std::string name(const GpuThread &t) {
 }
 
 /// Records the block's first fault; later ones follow from it.
-void fault(Block &b, const std::string &what) {
+void fault(Block &b, const std::string &what, const char *separator = ": ") {
   std::lock_guard<std::mutex> lock(b.faultMutex);
   if (b.faulted)
     return;
   b.faulted = true;
-  std::fprintf(stderr, "optgraph cuda-emu: kernel %s block (%d,%d,%d): %s\n",
+  std::fprintf(stderr, "optgraph cuda-emu: kernel %s block (%d,%d,%d)%s%s\n",
                b.launch->kernel->name.c_str(), b.id[0], b.id[1], b.id[2],
-               what.c_str());
+               separator, what.c_str());
 }
 
 bool siteInRange(Block &b, const GpuThread &t, int32_t site) {
@@ -244,9 +258,89 @@ bool siteInRange(Block &b, const GpuThread &t, int32_t site) {
   return false;
 }
 
+//===- illegal addresses --------------------------------------------------===//
+
+/// The GPU thread running on this OS thread, while faults are caught.
+thread_local GpuThread *running = nullptr;
+struct sigaction previousSegv, previousBus;
+
+void onFault(int signal, siginfo_t *info, void *) {
+  GpuThread *t = running;
+  if (!t) {
+    // Not a kernel's: the fault recurs under the previous handling.
+    sigaction(signal, signal == SIGBUS ? &previousBus : &previousSegv, nullptr);
+    return;
+  }
+  t->illegal = uintptr_t(info->si_addr);
+  siglongjmp(t->start, 1);
+}
+
+/// An alternate signal stack for this OS thread, while it lives.
+class AltStack {
+  stack_t old{};
+  std::vector<char> memory;
+
+public:
+  AltStack() : memory(64 * 1024) {
+    stack_t stack{};
+    stack.ss_sp = memory.data();
+    stack.ss_size = memory.size();
+    sigaltstack(&stack, &old);
+  }
+  ~AltStack() { sigaltstack(&old, nullptr); }
+};
+
+/// The handler, while a kernel runs (launches run one at a time).
+class FaultHandler {
+  AltStack stack;
+
+public:
+  FaultHandler() {
+    struct sigaction action {};
+    action.sa_sigaction = onFault;
+    // SA_NODEFER: the jump out of the handler leaves the signal unblocked,
+    // so sigsetjmp need not save the mask (a system call per GPU thread).
+    action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGSEGV, &action, &previousSegv);
+    sigaction(SIGBUS, &action, &previousBus);
+  }
+  ~FaultHandler() {
+    sigaction(SIGSEGV, &previousSegv, nullptr);
+    sigaction(SIGBUS, &previousBus, nullptr);
+  }
+};
+
+std::string hexAddress(uintptr_t address) {
+  char text[32];
+  std::snprintf(text, sizeof text, "0x%llx", (unsigned long long)address);
+  return text;
+}
+
 void runThread(GpuThread &t) {
   Block &b = *t.block;
-  b.launch->kernel->entry(b.params, b.shared, &t.context);
+  if (!b.describe) {
+    b.launch->kernel->entry(b.params, b.shared, &t.context);
+    return;
+  }
+  // After an illegal address the block's threads yet to start do not.
+  if (b.illegal)
+    return;
+  running = &t;
+  if (sigsetjmp(t.start, 0) == 0) {
+    b.launch->kernel->entry(b.params, b.shared, &t.context);
+  } else {
+    {
+      std::lock_guard<std::mutex> lock(b.faultMutex);
+      if (!b.illegal)
+        b.illegal = t.illegal;
+    }
+    fault(b,
+          name(t) + ": illegal address " + hexAddress(t.illegal) +
+              b.describe(t.illegal),
+          " ");
+  }
+  running = nullptr;
 }
 
 //===- fibers -------------------------------------------------------------===//
@@ -287,7 +381,9 @@ void runFibers(Block &b) {
     for (GpuThread &t : b.threads) {
       if (t.exited)
         continue;
+      running = &t; // for a fault after a barrier (see runThread)
       switchFiber(b.scheduler, t.fiber);
+      running = nullptr;
       if (t.exited) {
         if (!exiter)
           exiter = &t;
@@ -368,7 +464,12 @@ void threadExits(GpuThread &t) {
 
 void *threadMain(void *arg) {
   auto *t = static_cast<GpuThread *>(arg);
-  runThread(*t);
+  if (t->block->describe) {
+    AltStack stack;
+    runThread(*t);
+  } else {
+    runThread(*t);
+  }
   threadExits(*t);
   return nullptr;
 }
@@ -414,8 +515,9 @@ void runLoop(Block &b) {
 
 } // namespace
 
-bool optgraph::cudaemu::runKernel(const Launch &launch, bool osThreads,
-                                  ExecutionCounts &counts) {
+KernelResult optgraph::cudaemu::runKernel(const Launch &launch, bool osThreads,
+                                          DescribeAddress describe,
+                                          ExecutionCounts &counts) {
   const int64_t *info = launch.kernel->info;
   std::vector<void *> params;
   params.reserve(launch.offsets.size());
@@ -430,7 +532,10 @@ bool optgraph::cudaemu::runKernel(const Launch &launch, bool osThreads,
                    : barriers ? fiberBarrier
                               : noBarrier;
   if (perBlock > kMaxThreadsPerBlock)
-    return false; // cuLaunchKernel has rejected it
+    return KernelResult::BarrierFault; // cuLaunchKernel has rejected it
+  std::unique_ptr<FaultHandler> handler;
+  if (describe)
+    handler = std::make_unique<FaultHandler>();
 
   for (unsigned z = 0; z < launch.grid[2]; ++z)
     for (unsigned y = 0; y < launch.grid[1]; ++y)
@@ -438,6 +543,7 @@ bool optgraph::cudaemu::runKernel(const Launch &launch, bool osThreads,
         Block b;
         b.launch = &launch;
         b.params = params.data();
+        b.describe = describe;
         b.id[0] = int32_t(x);
         b.id[1] = int32_t(y);
         b.id[2] = int32_t(z);
@@ -452,7 +558,7 @@ bool optgraph::cudaemu::runKernel(const Launch &launch, bool osThreads,
                        "optgraph cuda-emu: kernel %s: cannot allocate %zu "
                        "bytes of shared memory\n",
                        launch.kernel->name.c_str(), sharedBytes);
-          return false;
+          return KernelResult::BarrierFault;
         }
         std::memset(b.shared, 0xFF, sharedAlloc);
         b.threads.resize(perBlock);
@@ -491,7 +597,8 @@ bool optgraph::cudaemu::runKernel(const Launch &launch, bool osThreads,
         ++counts.blocks;
         counts.threads += perBlock;
         if (b.faulted)
-          return false;
+          return b.illegal ? KernelResult::IllegalAddress
+                           : KernelResult::BarrierFault;
       }
-  return true;
+  return KernelResult::Done;
 }

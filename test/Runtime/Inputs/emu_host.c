@@ -270,9 +270,13 @@ static int scenario(const char *name) {
     tearDown();
     return 0;
   }
-  if (!strcmp(name, "oob")) {
+  if (!strcmp(name, "oob") || !strcmp(name, "oob-write") ||
+      !strcmp(name, "underflow")) {
+    const char *kernel = !strcmp(name, "oob")         ? "oob"
+                         : !strcmp(name, "oob-write") ? "oob_write"
+                                                      : "underflow";
     setUp();
-    SHOW(launch("oob", N / 64, 64));
+    SHOW(launch(kernel, N / 64, 64));
     SHOW(cuStreamSynchronize(stream));
     tearDown();
     return 0;

@@ -103,6 +103,27 @@ EXPORT void oob__emu(void **params, char *shared, OptgraphEmuThread *t) {
 EXPORT const int64_t oob__emu_info[] = {
     kEmuInfoVersion, 0, 0, 0, 0, 0, 4, 8, 8, 8, 8};
 
+/* Writes 400 bytes past the end of out. */
+EXPORT void oob_write__emu(void **params, char *shared, OptgraphEmuThread *t) {
+  float *out = *(float **)params[2];
+  int64_t n = *(int64_t *)params[3];
+  int64_t i = globalId(t);
+  if (i < n)
+    out[i + 100] = 1;
+}
+EXPORT const int64_t oob_write__emu_info[] = {
+    kEmuInfoVersion, 0, 0, 0, 0, 0, 4, 8, 8, 8, 8};
+
+/* Thread 0 reads 4400 bytes before the start of a. */
+EXPORT void underflow__emu(void **params, char *shared, OptgraphEmuThread *t) {
+  const float *a = *(float **)params[0];
+  float *out = *(float **)params[2];
+  int64_t i = globalId(t);
+  out[i] = a[i == 0 ? -1100 : i];
+}
+EXPORT const int64_t underflow__emu_info[] = {
+    kEmuInfoVersion, 0, 0, 0, 0, 0, 4, 8, 8, 8, 8};
+
 /* Writes one byte past its 100 bytes of shared memory. */
 EXPORT void shared_oob__emu(void **params, char *shared, OptgraphEmuThread *t) {
   shared[100 + t->threadId[0]] = 1;
