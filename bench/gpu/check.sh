@@ -5,7 +5,9 @@
 #                                   # library into gpu-artifacts/ (ignored)
 #   bash bench/gpu/check.sh run     # on the GPU machine, in the repo root:
 #                                   # the GPU integration cases against the
-#                                   # numpy reference, then the benchmark
+#                                   # numpy reference and, bit for bit,
+#                                   # against the emulated driver's outputs,
+#                                   # then the benchmark
 #
 # From a session with a GPU, after `build`, one device call does it all:
 #   run(command="bash bench/gpu/check.sh run", carry=["gpu-artifacts"])
@@ -30,6 +32,15 @@ build)
     build/bin/optgraph-compile "$artifacts/$c/step.mlir" --target=cuda \
       --cpu=x86-64-v2 -o "$artifacts/$c/step.so"
   done
+  # The emulated driver's outputs, for a bitwise comparison on the GPU
+  # (same seed, same inputs; no atomics, fixed-order reductions and .rn
+  # arithmetic, so they should be identical).
+  for c in $cases; do
+    LD_LIBRARY_PATH=build/lib/cuda-emu PYTHONPATH=python python3 -m \
+      optgraph.check "test/Integration/CPU/Inputs/$c.json" "$artifacts/$c/emu" \
+      --library "$artifacts/$c/step.so" >/dev/null
+    rm -rf "$artifacts/$c"/emu/in*
+  done
   du -sh "$artifacts"
   ;;
 run)
@@ -46,6 +57,8 @@ run)
       PYTHONPATH=python OPTGRAPH_TOOLS_DIR="$artifacts/bin" python3 -m \
         optgraph.check "test/Integration/CPU/Inputs/$c.json" "/tmp/gpu-$c" \
         --library "$artifacts/$c/step.so" || status=1
+      PYTHONPATH=python python3 bench/gpu/compare_outputs.py \
+        "$artifacts/$c/emu" "/tmp/gpu-$c" || status=1
     done
     echo "== benchmark"
     PYTHONPATH=python python3 bench/gpu/bench.py \
